@@ -1,0 +1,173 @@
+"""Generate the learner notebooks in `course/` from the single source in `solutions/`.
+
+Each chapter source is a jupytext percent `.py` file. In an exercise cell the
+reference code sits between `### BEGIN SOLUTION` and `### END SOLUTION`; the
+learner's copy gets a one-line stub there, the cell is tagged, and a cell that
+runs `check("N.M")` follows it. Cells tagged `reference-only` (known mistakes
+the grader recognises) never reach learners. Outputs are never written, and
+cell ids are derived from positions, so the same source gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbformat import NotebookNode
+
+from .chapters import Chapter
+from .spec import ExerciseSpec
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+REFERENCE_ONLY = "reference-only"
+_KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+class BuildError(ValueError):
+    """A chapter source that cannot become a learner notebook."""
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """A course notebook that differs from what its source generates."""
+
+    path: Path
+    reason: str
+
+
+def read_source(chapter: Chapter) -> NotebookNode:
+    """The chapter's source as a notebook."""
+    return jupytext.reads(chapter.source.read_text(encoding="utf-8"), fmt="py:percent")
+
+
+def learner_notebook(chapter: Chapter) -> NotebookNode:
+    """The learner's notebook: stubs instead of solutions, checks after exercises."""
+    source = read_source(chapter)
+    exercises = {exercise.entry: exercise for exercise in chapter.spec.exercises}
+    cells: list[NotebookNode] = []
+    found: set[str] = set()
+    for cell in source.cells:
+        if REFERENCE_ONLY in cell.metadata.get("tags", []):
+            continue
+        exercise = _exercise_of(cell, exercises) if cell.cell_type == "code" else None
+        if exercise is None:
+            _refuse_stray_markers(cell, chapter)
+            cells.append(_clean(cell))
+            continue
+        found.add(exercise.entry)
+        cells += [_stubbed(cell, exercise, chapter), _check_cell(exercise)]
+    missing = [e.id for e in chapter.spec.exercises if e.entry not in found]
+    if missing:
+        raise BuildError(f"{chapter.source}: no exercise cell defines the entry point of {', '.join(missing)}.")
+    if not any("from grader import check" in c.source for c in cells if c.cell_type == "code"):
+        raise BuildError(f"{chapter.source}: a setup cell must import check (from grader import check).")
+    return _finish(cells, chapter.stem)
+
+
+def solved_notebook(chapter: Chapter) -> NotebookNode:
+    """The reference notebook with solutions, as nbval runs it."""
+    return _finish([_clean(cell) for cell in read_source(chapter).cells], chapter.stem + "-solved")
+
+
+def _exercise_of(cell: NotebookNode, exercises: dict[str, ExerciseSpec]) -> ExerciseSpec | None:
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError:
+        return None
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.ClassDef)) and statement.name in exercises:
+            return exercises[statement.name]
+    return None
+
+
+def _refuse_stray_markers(cell: NotebookNode, chapter: Chapter) -> None:
+    if BEGIN in cell.source:
+        raise BuildError(
+            f"{chapter.source}: a cell has {BEGIN} but defines no exercise entry point from the manifest:\n"
+            + cell.source[:200]
+        )
+
+
+def _stubbed(cell: NotebookNode, exercise: ExerciseSpec, chapter: Chapter) -> NotebookNode:
+    if BEGIN not in cell.source:
+        raise BuildError(f"{chapter.source}: the cell of exercise {exercise.id} has no {BEGIN} marker.")
+    pattern = re.compile(rf"^([ \t]*){re.escape(BEGIN)}.*?^[ \t]*{re.escape(END)}[^\n]*$", re.S | re.M)
+    stub = f'raise NotImplementedError("Exercise {exercise.id}: replace this line with your code.")'
+    source, count = pattern.subn(lambda m: m.group(1) + stub, cell.source)
+    if count == 0:
+        raise BuildError(f"{chapter.source}: exercise {exercise.id} has {BEGIN} without a matching {END}.")
+    new = _clean(cell)
+    new.source = source
+    new.metadata["tags"] = sorted({*new.metadata.get("tags", []), "exercise"})
+    new.metadata["grader"] = {"exercise": exercise.id, "entry": exercise.entry}
+    return new
+
+
+def _check_cell(exercise: ExerciseSpec) -> NotebookNode:
+    cell = nbformat.v4.new_code_cell(f'check("{exercise.id}")')
+    cell.metadata["tags"] = ["check"]
+    cell.metadata["grader"] = {"check": exercise.id}
+    return cell
+
+
+def _clean(cell: NotebookNode) -> NotebookNode:
+    new = copy.deepcopy(cell)
+    if new.cell_type == "code":
+        new.outputs, new.execution_count = [], None
+    new.metadata = {k: v for k, v in new.metadata.items() if k in ("tags", "grader")}
+    return new
+
+
+def _finish(cells: list[NotebookNode], stem: str) -> NotebookNode:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata = {"kernelspec": _KERNELSPEC, "language_info": {"name": "python"}}
+    for index, cell in enumerate(cells):
+        cell.id = f"{stem.replace('_', '-')}-{index:03d}"
+    notebook.cells = cells
+    return notebook
+
+
+def notebook_text(notebook: NotebookNode) -> str:
+    """The exact bytes written to disk."""
+    return nbformat.writes(notebook) + "\n"
+
+
+def build(chapters: list[Chapter]) -> list[Path]:
+    """Write every chapter's learner notebook; return the paths written."""
+    written = []
+    for chapter in chapters:
+        chapter.notebook.parent.mkdir(parents=True, exist_ok=True)
+        chapter.notebook.write_text(notebook_text(learner_notebook(chapter)), encoding="utf-8")
+        written.append(chapter.notebook)
+    return written
+
+
+def stale(chapters: list[Chapter], course_dir: Path) -> list[Staleness]:
+    """Course notebooks that are missing, outdated, or have no source."""
+    problems = []
+    expected = {chapter.notebook.name for chapter in chapters}
+    for chapter in chapters:
+        if not chapter.notebook.exists():
+            problems.append(Staleness(chapter.notebook, "missing"))
+        elif chapter.notebook.read_text(encoding="utf-8") != notebook_text(learner_notebook(chapter)):
+            problems.append(Staleness(chapter.notebook, "differs from what its source generates"))
+    for path in sorted(course_dir.glob("*.ipynb")):
+        if path.name not in expected:
+            problems.append(Staleness(path, "has no source in solutions/"))
+    return problems
+
+
+def write_solved(chapters: list[Chapter], folder: Path) -> list[Path]:
+    """Write the solved notebooks (for nbval) into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for chapter in chapters:
+        path = folder / f"{chapter.stem}.ipynb"
+        path.write_text(notebook_text(solved_notebook(chapter)), encoding="utf-8")
+        paths.append(path)
+    return paths

@@ -1,0 +1,187 @@
+"""Worker processes: start one per backend and role, send requests, survive anything.
+
+A worker runs in its own session (process group), so killing it also kills
+whatever the code under test started. A request that outlives its time limit
+gets the worker killed and reported as a timeout; a worker that dies (an
+exception escaping, `sys.exit`, `os._exit`, a segfault) is reported as crashed.
+The next request starts a fresh worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+STARTUP_TIMEOUT_S = 240.0
+_LOG_TAIL_LINES = 15
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What came back for one request.
+
+    `status` is the worker's own word ("ok", "error", "not implemented") or the
+    runner's ("timeout", "crashed") when the worker could not answer.
+    """
+
+    status: str
+    data: dict[str, Any] = field(default_factory=dict)
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def error(self) -> str:
+        return str(self.data.get("error", ""))
+
+
+class WorkerError(RuntimeError):
+    """A worker that could not start."""
+
+
+def worker_environment(backend: str) -> dict[str, str]:
+    """The environment of a worker on `backend`."""
+    env = dict(os.environ)
+    env.update(
+        KERAS_BACKEND=backend,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        XLA_PYTHON_CLIENT_PREALLOCATE="false",  # share a GPU with other processes
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+class Worker:
+    """A `python -m grader.worker` process on one backend, restarted on demand.
+
+    Example:
+        >>> with Worker("jax", Path("/tmp/work")) as worker:
+        ...     reply = worker.request({"task": "describe", ...}, timeout_s=30)
+    """
+
+    def __init__(self, backend: str, workdir: Path) -> None:
+        self.backend = backend
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.log_path = workdir / f"worker-{backend}.log"
+        self.environment: dict[str, Any] = {}
+        self._process: subprocess.Popen[str] | None = None
+        self._replies: queue.Queue[str | None] = queue.Queue()
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> dict[str, Any]:
+        """Start the process if needed and return its environment (versions, devices)."""
+        if self._process is not None and self._process.poll() is None:
+            return self.environment
+        log = self.log_path.open("a", encoding="utf-8")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "grader.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            cwd=self.workdir,
+            env=worker_environment(self.backend),
+            text=True,
+            start_new_session=True,
+        )
+        log.close()
+        self._replies = queue.Queue()
+        threading.Thread(target=_pump, args=(self._process.stdout, self._replies), daemon=True).start()
+        hello = self._next_reply(STARTUP_TIMEOUT_S)
+        if hello is None or "hello" not in hello:
+            self.stop()
+            raise WorkerError(f"the {self.backend} worker did not start: {self.log_tail() or 'no output'}")
+        self.environment = hello["hello"]
+        return self.environment
+
+    def request(self, payload: dict[str, Any], timeout_s: float) -> Reply:
+        """Send one request; a timeout or a crash is a Reply too, never an exception."""
+        self.start()
+        assert self._process is not None and self._process.stdin is not None
+        started = time.perf_counter()
+        try:
+            self._process.stdin.write(json.dumps(payload) + "\n")
+            self._process.stdin.flush()
+        except BrokenPipeError:
+            pass  # the worker died; _next_reply sees the end of its output
+        answer = self._next_reply(timeout_s)
+        duration = time.perf_counter() - started
+        if answer == "timeout":
+            self.stop()
+            return Reply("timeout", {"error": f"no answer within {timeout_s:g} s"}, duration)
+        if answer is None:
+            return Reply("crashed", {"error": self._death_notice()}, duration)
+        status = str(answer.pop("status", "error"))
+        return Reply(status, answer, duration)
+
+    def stop(self) -> None:
+        """Kill the worker and everything it started."""
+        if self._process is None:
+            return
+        try:
+            os.killpg(self._process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._process.wait()
+        for stream in (self._process.stdin, self._process.stdout):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        self._process = None
+
+    def log_tail(self) -> str:
+        """The last lines the worker (and the code it ran) wrote to stderr."""
+        if not self.log_path.exists():
+            return ""
+        lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return "\n".join(lines[-_LOG_TAIL_LINES:])
+
+    def _next_reply(self, timeout_s: float) -> dict[str, Any] | str | None:
+        """The next JSON reply, "timeout", or None when the worker's output ended."""
+        try:
+            line = self._replies.get(timeout=timeout_s)
+        except queue.Empty:
+            return "timeout"
+        if line is None:
+            return None
+        try:
+            reply = json.loads(line)
+        except json.JSONDecodeError:
+            return {"status": "error", "error": "the worker sent something that is not JSON"}
+        return reply if isinstance(reply, dict) else {"status": "error", "error": "malformed reply"}
+
+    def _death_notice(self) -> str:
+        assert self._process is not None
+        code = self._process.wait()
+        self.stop()
+        reason = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        return f"the process running your code died ({reason})"
+
+
+def _pump(stream: IO[str] | None, replies: queue.Queue[str | None]) -> None:
+    """Move lines from the worker's reply channel into a queue (None at the end)."""
+    assert stream is not None
+    try:
+        for line in stream:
+            replies.put(line)
+    except (OSError, ValueError):
+        pass
+    replies.put(None)

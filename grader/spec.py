@@ -1,0 +1,249 @@
+"""Exercise specifications: the typed, versioned manifest of each chapter.
+
+A chapter's manifest (`solutions/chapterN_*.toml`) holds everything about its
+exercises that can be data: id, title, points, hints, the inputs to generate,
+tolerances, thresholds and time budgets. This module reads it into frozen
+dataclasses and rejects what it does not understand, so that a typo in a
+manifest fails loudly instead of silently grading with a default.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+SCHEMA_VERSION = 1
+BACKENDS = ("jax", "tensorflow", "torch")
+KINDS = ("function", "model", "training")
+
+Kind = Literal["function", "model", "training"]
+
+
+class SpecError(ValueError):
+    """A manifest that does not follow the schema."""
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How close the learner's arrays must be to the reference's."""
+
+    rtol: float = 1e-5
+    atol: float = 1e-6
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer, computed by a reference-only function.
+
+    When the learner's output matches the mistake's output, the grader says
+    `message` instead of a bare mismatch.
+    """
+
+    function: str
+    message: str
+
+
+@dataclass(frozen=True)
+class DataSplit:
+    """A real dataset split by the run's seed for a training exercise.
+
+    The learner's function receives the `learner` arrays; the held-out test
+    arrays never reach the process that runs learner code.
+    """
+
+    dataset: str
+    test_fraction: float
+    val_fraction: float
+    standardize: bool = False
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """The held-out metric a trained model must reach."""
+
+    metric: str
+    minimum: float
+
+
+@dataclass(frozen=True)
+class ExerciseSpec:
+    """One graded exercise."""
+
+    id: str
+    title: str
+    kind: Kind
+    entry: str
+    points: int
+    hints: tuple[str, ...]
+    timeout_s: float = 60.0
+    trials: int = 1
+    inputs: dict[str, Any] = field(default_factory=dict)
+    dims: dict[str, Any] = field(default_factory=dict)
+    tolerance: Tolerance = Tolerance()
+    backend_tolerance: dict[str, Tolerance] = field(default_factory=dict)
+    mistakes: tuple[Mistake, ...] = ()
+    data: DataSplit | None = None
+    threshold: Threshold | None = None
+    budget_s: dict[str, float] = field(default_factory=dict)
+
+    def tolerance_for(self, backend: str) -> Tolerance:
+        """The tolerance on `backend`, falling back to the exercise's default."""
+        return self.backend_tolerance.get(backend, self.tolerance)
+
+    @property
+    def chapter(self) -> int:
+        return int(self.id.split(".")[0])
+
+
+@dataclass(frozen=True)
+class ChapterSpec:
+    """A chapter's manifest."""
+
+    number: int
+    title: str
+    title_zh: str
+    exercises: tuple[ExerciseSpec, ...]
+
+    @property
+    def max_score(self) -> int:
+        return sum(exercise.points for exercise in self.exercises)
+
+    def exercise(self, exercise_id: str) -> ExerciseSpec:
+        """The exercise with this id; a SpecError names the known ones."""
+        for exercise in self.exercises:
+            if exercise.id == exercise_id:
+                return exercise
+        known = ", ".join(e.id for e in self.exercises)
+        raise SpecError(
+            f"Chapter {self.number} has no exercise {exercise_id!r}. Known: {known}."
+        )
+
+
+def load_chapter_spec(path: Path) -> ChapterSpec:
+    """Read and validate a chapter manifest.
+
+    Args:
+        path: the `.toml` manifest.
+
+    Returns:
+        The chapter's specification.
+
+    Example:
+        >>> spec = load_chapter_spec(Path("solutions/chapter4_worked_example.toml"))
+        >>> spec.exercises[0].id
+        '4.1'
+    """
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(f"{path}: not valid TOML: {error}") from None
+    schema = raw.get("schema")
+    if schema != SCHEMA_VERSION:
+        raise SpecError(
+            f"{path}: expected schema = {SCHEMA_VERSION}. Received: schema={schema!r}."
+        )
+    chapter = _require(raw, "chapter", path)
+    number = int(_require(chapter, "number", path))
+    exercises = tuple(
+        _parse_exercise(entry, path) for entry in raw.get("exercises", [])
+    )
+    _check_ids(number, exercises, path)
+    return ChapterSpec(
+        number=number,
+        title=str(_require(chapter, "title", path)),
+        title_zh=str(_require(chapter, "title_zh", path)),
+        exercises=exercises,
+    )
+
+
+_EXERCISE_KEYS = {
+    "id", "title", "kind", "entry", "points", "hints", "timeout_s", "trials",
+    "inputs", "dims", "tolerance", "mistakes", "data", "threshold", "budget_s",
+}
+
+
+def _parse_exercise(raw: dict[str, Any], path: Path) -> ExerciseSpec:
+    unknown = set(raw) - _EXERCISE_KEYS
+    where = f"{path}: exercise {raw.get('id', '?')}"
+    if unknown:
+        raise SpecError(f"{where}: unknown keys {sorted(unknown)}.")
+    kind = _require(raw, "kind", where)
+    if kind not in KINDS:
+        raise SpecError(f"{where}: kind must be one of {KINDS}. Received: kind={kind!r}.")
+    hints = tuple(raw.get("hints", ()))
+    if not hints:
+        raise SpecError(f"{where}: every exercise needs at least one hint.")
+    tolerance, backend_tolerance = _parse_tolerance(raw.get("tolerance", {}), where)
+    exercise = ExerciseSpec(
+        id=str(_require(raw, "id", where)),
+        title=str(_require(raw, "title", where)),
+        kind=kind,
+        entry=str(_require(raw, "entry", where)),
+        points=int(_require(raw, "points", where)),
+        hints=hints,
+        timeout_s=float(raw.get("timeout_s", 60.0)),
+        trials=int(raw.get("trials", 1)),
+        inputs=dict(raw.get("inputs", {})),
+        dims=dict(raw.get("dims", {})),
+        tolerance=tolerance,
+        backend_tolerance=backend_tolerance,
+        mistakes=tuple(Mistake(**m) for m in raw.get("mistakes", ())),
+        data=DataSplit(**raw["data"]) if "data" in raw else None,
+        threshold=_parse_threshold(raw.get("threshold"), where),
+        budget_s={k: float(v) for k, v in raw.get("budget_s", {}).items()},
+    )
+    _check_kind_fields(exercise, where)
+    return exercise
+
+
+def _parse_tolerance(
+    raw: dict[str, Any], where: str
+) -> tuple[Tolerance, dict[str, Tolerance]]:
+    default = Tolerance(**{k: float(v) for k, v in raw.items() if k in ("rtol", "atol")})
+    per_backend = {}
+    for backend in BACKENDS:
+        if backend in raw:
+            values = {"rtol": default.rtol, "atol": default.atol, **raw[backend]}
+            per_backend[backend] = Tolerance(**{k: float(v) for k, v in values.items()})
+    unknown = set(raw) - {"rtol", "atol", *BACKENDS}
+    if unknown:
+        raise SpecError(f"{where}: unknown tolerance keys {sorted(unknown)}.")
+    return default, per_backend
+
+
+def _parse_threshold(raw: dict[str, Any] | None, where: str) -> Threshold | None:
+    if raw is None:
+        return None
+    return Threshold(metric=str(_require(raw, "metric", where)), minimum=float(_require(raw, "min", where)))
+
+
+def _check_kind_fields(exercise: ExerciseSpec, where: str) -> None:
+    if exercise.kind == "training":
+        if exercise.data is None or exercise.threshold is None:
+            raise SpecError(f"{where}: a training exercise needs [data] and [threshold].")
+        missing = [b for b in BACKENDS if b not in exercise.budget_s]
+        if missing:
+            raise SpecError(f"{where}: budget_s needs a time budget for {missing}.")
+
+
+def _check_ids(number: int, exercises: tuple[ExerciseSpec, ...], path: Path) -> None:
+    seen: set[str] = set()
+    for exercise in exercises:
+        if not exercise.id.startswith(f"{number}."):
+            raise SpecError(f"{path}: exercise id {exercise.id!r} must start with '{number}.'.")
+        if exercise.id in seen:
+            raise SpecError(f"{path}: exercise id {exercise.id!r} appears twice.")
+        seen.add(exercise.id)
+
+
+def _require(table: dict[str, Any], key: str, where: object) -> Any:
+    if key not in table:
+        raise SpecError(f"{where}: missing required key {key!r}.")
+    return table[key]

@@ -1,0 +1,180 @@
+"""Decide each exercise's status, score and message from plain data.
+
+Everything here runs in the grader's own process, on arrays and JSON read
+from files: it never imports Keras and never runs learner code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .compare import STRUCTURE_KEY, Comparison, compare_outputs
+from .metrics import compute_metric
+from .runner import Reply
+from .results import ExerciseResult, Status
+from .spec import ExerciseSpec
+
+if TYPE_CHECKING:
+    from .grading import Attempt
+
+_REPLY_STATUS = {
+    "not implemented": Status.NOT_IMPLEMENTED,
+    "timeout": Status.TIMEOUT,
+    "crashed": Status.ERROR,
+    "error": Status.ERROR,
+}
+
+
+def _result(exercise: ExerciseSpec, status: Status, message: str, **extra: Any) -> ExerciseResult:
+    passed = status is Status.PASSED
+    return ExerciseResult(
+        id=exercise.id,
+        title=exercise.title,
+        status=status,
+        score=float(exercise.points) if passed else 0.0,
+        max_score=float(exercise.points),
+        message=message,
+        hint="" if passed or status is Status.NOT_IMPLEMENTED else exercise.hints[0],
+        **extra,
+    )
+
+
+def unsuccessful(exercise: ExerciseSpec, missing: str, replies: list[Reply]) -> ExerciseResult:
+    """The result when the learner's code is missing, unfinished or did not return."""
+    if missing:
+        return _result(exercise, Status.MISSING, missing)
+    reply = replies[-1]
+    status = _REPLY_STATUS.get(reply.status, Status.ERROR)
+    message = {
+        Status.NOT_IMPLEMENTED: f"{exercise.entry} still raises NotImplementedError: replace the stub with your code",
+        Status.TIMEOUT: f"{exercise.entry} did not finish: {reply.error} (infinite loop, or far too slow?)",
+    }.get(status, reply.error or f"{exercise.entry} failed")
+    details = tuple(reply.data.get("traceback", "").splitlines())
+    return _result(exercise, status, message, details=details, duration_s=sum(r.duration_s for r in replies))
+
+
+def grader_error(exercise: ExerciseSpec, message: str) -> ExerciseResult:
+    """The grader itself could not judge: an error, never a pass."""
+    return _result(exercise, Status.ERROR, message)
+
+
+def judge_function(
+    exercise: ExerciseSpec,
+    backend: str,
+    yours: list[Path],
+    expected: list[Path],
+    mistakes: list[list[Path]],
+    inputs: list[dict[str, np.ndarray]],
+) -> ExerciseResult:
+    """Pass when every trial's output matches the reference within the backend's tolerance."""
+    tolerance = exercise.tolerance_for(backend)
+    for trial, (your_file, expected_file) in enumerate(zip(yours, expected)):
+        your_output, expected_output = _load(your_file), _load(expected_file)
+        comparison = compare_outputs(your_output, expected_output, tolerance)
+        if comparison.ok:
+            continue
+        message = _named_mistake(exercise, your_output, mistakes[trial], backend) or comparison.message
+        if exercise.trials > 1:
+            message = f"trial {trial + 1} of {exercise.trials}: {message}"
+        details = (*comparison.details, "inputs: " + describe_inputs(inputs[trial]))
+        if message != comparison.message and comparison.message not in message:
+            details = (comparison.message, *details)
+        return _result(exercise, Status.FAILED, message, details=details)
+    return _result(exercise, Status.PASSED, "matches the reference")
+
+
+def _named_mistake(
+    exercise: ExerciseSpec, your_output: dict[str, np.ndarray], mistake_files: list[Path], backend: str
+) -> str:
+    """The message of the first known mistake the learner's output matches, if any."""
+    tolerance = exercise.tolerance_for(backend)
+    for mistake, path in zip(exercise.mistakes, mistake_files):
+        if compare_outputs(your_output, _load(path), tolerance).ok:
+            return mistake.message
+    return ""
+
+
+def _load(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as arrays:
+        return {name: arrays[name] for name in arrays.files}
+
+
+def describe_inputs(arguments: dict[str, np.ndarray]) -> str:
+    """`features float32 (137, 8), seed=42`: what the function was called with."""
+    parts = []
+    for name, value in arguments.items():
+        value = np.asarray(value)
+        parts.append(f"{name}={value.item()!r}" if value.ndim == 0 else f"{name} {value.dtype} {value.shape}")
+    return ", ".join(parts)
+
+
+def judge_model(exercise: ExerciseSpec, yours: dict | str, expected: dict) -> ExerciseResult:
+    """Pass when the architecture matches: layers, settings, shapes, parameter count."""
+    if isinstance(yours, str):
+        return _result(exercise, Status.FAILED, f"your model could not be read back: {yours}")
+    comparison = compare_architectures(yours, expected)
+    if comparison.ok:
+        return _result(exercise, Status.PASSED, f"architecture matches ({expected['params']} parameters)")
+    return _result(exercise, Status.FAILED, comparison.message, details=comparison.details)
+
+
+def compare_architectures(yours: dict, expected: dict) -> Comparison:
+    """The first difference between two model descriptions, in the order a learner builds."""
+    if yours["inputs"] != expected["inputs"]:
+        return Comparison(False, f"expected input shape {_shapes(expected['inputs'])}, got {_shapes(yours['inputs'])}")
+    your_layers, expected_layers = yours["layers"], expected["layers"]
+    listing = ("expected layers: " + ", ".join(map(layer_summary, expected_layers)),
+               "your layers:     " + ", ".join(map(layer_summary, your_layers)))
+    if len(your_layers) != len(expected_layers):
+        return Comparison(False, f"expected {len(expected_layers)} layers after the input, got {len(your_layers)}", listing)
+    for position, (mine, theirs) in enumerate(zip(your_layers, expected_layers), start=1):
+        keys = [k for k in theirs if k not in ("params", "output_shape")]
+        if any(mine.get(k) != theirs[k] for k in keys):
+            message = f"layer {position}: expected {layer_summary(theirs)}, got {layer_summary(mine)}"
+            return Comparison(False, message, listing)
+    if yours["outputs"] != expected["outputs"]:
+        return Comparison(False, f"expected output shape {_shapes(expected['outputs'])}, got {_shapes(yours['outputs'])}")
+    if yours["params"] != expected["params"]:
+        return Comparison(False, f"expected {expected['params']} parameters, got {yours['params']}", listing)
+    return Comparison(True)
+
+
+def layer_summary(layer: dict) -> str:
+    """`Dense(10, activation='relu')`."""
+    settings = [repr(layer[k]) if k in ("units", "filters") else f"{k}={layer[k]!r}" for k in layer
+                if k not in ("type", "params", "output_shape")]
+    return f"{layer['type']}({', '.join(settings)})"
+
+
+def _shapes(shapes: list[list[int | None]]) -> str:
+    return ", ".join(str(tuple(shape)) for shape in shapes)
+
+
+def judge_training(
+    exercise: ExerciseSpec, backend: str, attempt: Attempt, predictions: np.ndarray | str
+) -> ExerciseResult:
+    """Pass when the held-out metric reaches the threshold within the backend's time budget."""
+    assert exercise.threshold is not None
+    reply = attempt.replies[0]
+    history = reply.data.get("history", {})
+    extra = {"duration_s": reply.duration_s, "history": history}
+    if isinstance(predictions, str):
+        return _result(exercise, Status.FAILED, f"your trained model could not be evaluated: {predictions}", **extra)
+    name, minimum = exercise.threshold.metric, exercise.threshold.minimum
+    value = compute_metric(name, attempt.held_out["y_test"], predictions)
+    budget = exercise.budget_s[backend]
+    metrics = {f"test_{name}": value, "train_time_s": reply.duration_s}
+    if not value >= minimum:
+        message = f"test {name} {value:.3f} < {minimum:.3f} required"
+        return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
+    if reply.duration_s > budget:
+        message = f"training took {reply.duration_s:.1f} s, over the {budget:g} s budget on {backend}"
+        return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
+    message = f"test {name} {value:.3f} >= {minimum:.3f}, trained in {reply.duration_s:.1f} s (budget {budget:g} s)"
+    return _result(exercise, Status.PASSED, message, metrics=metrics, **extra)
+
+
+__all__ = ["STRUCTURE_KEY", "judge_function", "judge_model", "judge_training", "unsuccessful", "grader_error"]

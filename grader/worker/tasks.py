@@ -1,0 +1,164 @@
+"""What a worker does for each request.
+
+`call` runs an entry point (the learner's or the reference's) on inputs from an
+`.npz` file and writes what it returned: arrays, or a saved `.keras` model.
+`predict` and `describe` only load a saved model (in safe mode, so a model file
+cannot carry code) and are sent to the reference worker, never to the learner's.
+"""
+
+from __future__ import annotations
+
+import json
+import linecache
+import random
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import keras
+import numpy as np
+
+from .architecture import describe_model
+from .outputs import flatten
+
+LEARNER_FILE_PREFIX = "<notebook "
+
+
+def environment() -> dict[str, Any]:
+    """Keras and backend versions and the devices the backend sees."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        version, devices = jax.__version__, [str(d) for d in jax.devices()]
+    elif backend == "torch":
+        import torch
+
+        version = torch.__version__
+        devices = ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    else:
+        import tensorflow as tf
+
+        version = tf.__version__
+        devices = [d.name for d in tf.config.list_physical_devices()]
+    return {"backend": backend, "keras_version": keras.__version__, "backend_version": version, "devices": devices}
+
+
+def handle(request: dict[str, Any]) -> dict[str, Any]:
+    """Run one request and describe what happened, as JSON-ready data."""
+    handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+        "call": _call,
+        "predict": _predict,
+        "describe": _describe,
+    }
+    try:
+        return {"status": "ok", **handlers[request["task"]](request)}
+    except NotImplementedError as error:
+        return {"status": "not implemented", "error": str(error)}
+    except Exception as error:  # the code under test may raise anything
+        return {"status": "error", "error": _one_line(error), "traceback": _learner_traceback(error)}
+
+
+def _call(request: dict[str, Any]) -> dict[str, Any]:
+    entry = _load_entry(Path(request["source"]), request["entry"])
+    inputs = _read_inputs(Path(request["inputs"]))
+    seed_everything(int(request["seed"]))
+    result = entry(**inputs)
+    output = Path(request["output"])
+    if request["expect"] == "arrays":
+        np.savez(output, **flatten(result))
+        return {}
+    if not isinstance(result, keras.Model):
+        raise TypeError(f"{request['entry']} should return a keras.Model. Received: {type(result).__name__}")
+    if request["expect"] == "architecture":
+        output.write_text(json.dumps(describe_model(result)))
+        return {}
+    result.save(output)
+    return {"history": _history(result)}
+
+
+def _predict(request: dict[str, Any]) -> dict[str, Any]:
+    model = keras.saving.load_model(request["model"], safe_mode=True, compile=False)
+    inputs = _read_inputs(Path(request["inputs"]))
+    predictions = model.predict(inputs[request["input_key"]], verbose=0, batch_size=256)
+    np.savez(request["output"], predictions=np.asarray(keras.ops.convert_to_numpy(predictions)))
+    return {}
+
+
+def _describe(request: dict[str, Any]) -> dict[str, Any]:
+    model = keras.saving.load_model(request["model"], safe_mode=True, compile=False)
+    Path(request["output"]).write_text(json.dumps(describe_model(model)))
+    return {}
+
+
+def _load_entry(source: Path, entry: str) -> Callable[..., Any]:
+    """Run the extracted statements in a fresh namespace and return the entry point."""
+    namespace: dict[str, Any] = {"__name__": "__notebook__"}
+    for snippet in json.loads(source.read_text(encoding="utf-8")):
+        filename = f"{LEARNER_FILE_PREFIX}{snippet['label']}>"
+        padded = "\n" * (snippet["line"] - 1) + snippet["code"]
+        _remember_lines(filename, padded)
+        exec(compile(padded, filename, "exec"), namespace)
+    if entry not in namespace:
+        raise NameError(f"{entry} is not defined")
+    return namespace[entry]
+
+
+def _remember_lines(filename: str, padded: str) -> None:
+    """Register the cell's text so that tracebacks can quote the learner's lines."""
+    cached = linecache.cache.get(filename, (0, None, [], filename))[2]
+    lines = padded.splitlines(True)
+    merged = [new if new.strip() else old for new, old in zip(lines, cached + [""] * len(lines))]
+    merged += cached[len(merged):]
+    linecache.cache[filename] = (sum(map(len, merged)), None, merged, filename)
+
+
+def _read_inputs(path: Path) -> dict[str, Any]:
+    with np.load(path, allow_pickle=False) as arrays:
+        return {name: _python_scalar(arrays[name]) for name in arrays.files}
+
+
+def _python_scalar(array: np.ndarray) -> Any:
+    """0-d arrays become plain numbers, so `seed=3` arrives as an int."""
+    return array.item() if array.ndim == 0 else array
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and Keras without importing TensorFlow on other backends.
+
+    `keras.utils.set_random_seed` imports TensorFlow whenever it is installed,
+    which costs hundreds of MB and seconds in a JAX or PyTorch worker.
+    """
+    if keras.backend.backend() == "tensorflow":
+        keras.utils.set_random_seed(seed)
+        return
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+
+    global_state.set_global_attribute("global_random_seed", seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.manual_seed(seed)
+
+
+def _history(model: keras.Model) -> dict[str, list[float]]:
+    history = getattr(getattr(model, "history", None), "history", None)
+    if not isinstance(history, dict):
+        return {}
+    return {str(k): [float(v) for v in values] for k, values in history.items()}
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def _learner_traceback(error: BaseException) -> str:
+    """The frames from the notebook only; the grader's and Keras's are noise to a learner."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith(LEARNER_FILE_PREFIX)]
+    lines = traceback.format_list(frames) + traceback.format_exception_only(type(error), error)
+    return "".join(lines).rstrip()

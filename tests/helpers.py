@@ -1,0 +1,39 @@
+"""Helpers for tests that grade notebooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from grader.build import read_source
+from grader.chapters import Chapter
+
+
+def solution_cell(chapter: Chapter, entry: str) -> str:
+    """The reference source of the cell that defines `entry`."""
+    for cell in read_source(chapter).cells:
+        if cell.cell_type == "code" and f"def {entry}(" in cell.source:
+            return cell.source
+    raise LookupError(entry)
+
+
+def learner_notebook_with(chapter: Chapter, replacements: dict[str, str], path: Path) -> Path:
+    """The chapter's learner notebook with some exercise cells replaced by the given code."""
+    notebook = nbformat.read(chapter.notebook, as_version=4)
+    for cell in notebook.cells:
+        entry = cell.metadata.get("grader", {}).get("entry")
+        if entry in replacements:
+            cell.source = replacements[entry]
+    nbformat.write(notebook, path)
+    return path
+
+
+def statuses(report: dict, backend: str | None = None) -> dict[str, str]:
+    """`{exercise id: status}` for one backend (the only one when not named)."""
+    backends = [b for b in report["backends"] if backend in (None, b["backend"])]
+    return {e["id"]: e["status"] for e in backends[0]["exercises"]}
+
+
+def messages(report: dict) -> dict[str, str]:
+    return {e["id"]: e["message"] for e in report["backends"][0]["exercises"]}
