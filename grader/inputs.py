@@ -22,6 +22,7 @@ Arrays = dict[str, np.ndarray]
 _DATASETS: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
     "pima": data.load_pima,
     "mnist_5k": data.load_mnist_5k,
+    "sunspots": data.load_sunspots,  # (dates, values): windowed with `window`
 }
 
 
@@ -31,8 +32,10 @@ def exercise_seed(run_seed: int, exercise_id: str, trial: int = 0) -> int:
     return int(sequence.generate_state(1)[0] % (2**31 - 1))
 
 
-def generate_inputs(exercise: ExerciseSpec, seed: int) -> Arrays:
+def generate_inputs(exercise: ExerciseSpec, seed: int, dims: dict[str, Any] | None = None) -> Arrays:
     """One trial's arguments for a function or model exercise.
+
+    `dims` overrides the manifest's dimension sizes (a speed trial's larger inputs).
 
     Example:
         >>> spec = ExerciseSpec(id="1.1", title="t", kind="function", entry="f",
@@ -41,8 +44,8 @@ def generate_inputs(exercise: ExerciseSpec, seed: int) -> Arrays:
         (3, 2)
     """
     rng = np.random.default_rng(seed)
-    dims = {name: _draw_size(size, rng) for name, size in exercise.dims.items()}
-    return {name: _generate(name, rule, dims, rng) for name, rule in exercise.inputs.items()}
+    sizes = {name: _draw_size(size, rng) for name, size in {**exercise.dims, **(dims or {})}.items()}
+    return {name: _generate(name, rule, sizes, rng) for name, rule in exercise.inputs.items()}
 
 
 def _generate(name: str, rule: dict[str, Any], dims: dict[str, int], rng: np.random.Generator) -> np.ndarray:
@@ -85,25 +88,48 @@ def _per_column(value: float | list[float], shape: tuple[int, ...], rng: np.rand
 
 
 def split_dataset(split: DataSplit, seed: int) -> tuple[Arrays, Arrays]:
-    """A real dataset shuffled by `seed` into the learner's part and the held-out test part.
+    """A real dataset split into the learner's part and the held-out test part.
+
+    Rows are shuffled by `seed`, or, for a time series (`shuffle = false`),
+    kept in time order: training first, then validation, then test.
 
     Returns:
         `({x_train, y_train, x_val, y_val}, {x_test, y_test})`. With
-        `standardize`, features are scaled with training-split statistics only.
+        `standardize`, values are scaled with training-split statistics only.
     """
     features, labels = _DATASETS[split.dataset]()
-    order = np.random.default_rng(seed).permutation(len(features))
-    n_test = round(split.test_fraction * len(features))
-    n_val = round(split.val_fraction * len(features))
-    parts = {
-        "test": order[:n_test],
-        "val": order[n_test : n_test + n_val],
-        "train": order[n_test + n_val :],
-    }
+    if split.window:
+        features, labels = series_windows(labels, split.window)
+    n = len(features)
+    n_test, n_val = round(split.test_fraction * n), round(split.val_fraction * n)
+    if split.shuffle:
+        order = np.random.default_rng(seed).permutation(n)
+        parts = {"test": order[:n_test], "val": order[n_test : n_test + n_val], "train": order[n_test + n_val :]}
+    else:
+        parts = {"train": np.arange(n - n_test - n_val), "val": np.arange(n - n_test - n_val, n - n_test),
+                 "test": np.arange(n - n_test, n)}
     x = {part: features[rows] for part, rows in parts.items()}
+    y = {part: labels[rows] for part, rows in parts.items()}
     if split.standardize:
-        mean, std = x["train"].mean(axis=0), x["train"].std(axis=0)
-        x = {part: ((values - mean) / np.where(std > 0, std, 1.0)).astype("float32") for part, values in x.items()}
-    learner = {"x_train": x["train"], "y_train": labels[parts["train"]], "x_val": x["val"], "y_val": labels[parts["val"]]}
-    held_out = {"x_test": x["test"], "y_test": labels[parts["test"]]}
-    return learner, held_out
+        x, y = _standardize(x, y, series=bool(split.window))
+    learner = {"x_train": x["train"], "y_train": y["train"], "x_val": x["val"], "y_val": y["val"]}
+    return learner, {"x_test": x["test"], "y_test": y["test"]}
+
+
+def series_windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Windows of `window` past values (n, window, 1) and the value that follows each (n,)."""
+    values = np.asarray(values, dtype="float32")
+    starts = np.arange(len(values) - window)
+    windows = values[starts[:, None] + np.arange(window)[None, :]]
+    return windows[..., None], values[starts + window]
+
+
+def _standardize(x: Arrays, y: Arrays, *, series: bool) -> tuple[Arrays, Arrays]:
+    """Scale with training statistics: per column for tables, one scale for a series (targets too)."""
+    axis = None if series else 0
+    mean, std = x["train"].mean(axis=axis), x["train"].std(axis=axis)
+    std = np.where(std > 0, std, 1.0)
+    x = {part: ((values - mean) / std).astype("float32") for part, values in x.items()}
+    if series:
+        y = {part: ((values - mean) / std).astype("float32") for part, values in y.items()}
+    return x, y

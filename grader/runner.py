@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import secrets
 import signal
 import subprocess
 import sys
@@ -44,6 +45,17 @@ class Reply:
     @property
     def error(self) -> str:
         return str(self.data.get("error", ""))
+
+
+def call_request(
+    *, source: Path, entry: str, inputs: Path, output: Path, expect: str, seed: int,
+    probe: str = "", probe_source: Path | None = None, repeats: int = 1,
+) -> dict:
+    """A worker request that runs `entry` (through `probe`, if any) on the inputs in a file."""
+    return {
+        "task": "call", "source": str(source), "entry": entry, "inputs": str(inputs), "output": str(output),
+        "expect": expect, "seed": seed, "probe": probe, "probe_source": str(probe_source or ""), "repeats": repeats,
+    }
 
 
 class WorkerError(RuntimeError):
@@ -114,13 +126,14 @@ class Worker:
         """Send one request; a timeout or a crash is a Reply too, never an exception."""
         self.start()
         assert self._process is not None and self._process.stdin is not None
+        nonce = secrets.token_hex(8)
         started = time.perf_counter()
         try:
-            self._process.stdin.write(json.dumps(payload) + "\n")
+            self._process.stdin.write(json.dumps({**payload, "nonce": nonce}) + "\n")
             self._process.stdin.flush()
         except BrokenPipeError:
             pass  # the worker died; _next_reply sees the end of its output
-        answer = self._next_reply(timeout_s)
+        answer = self._next_reply(timeout_s, nonce)
         duration = time.perf_counter() - started
         if answer == "timeout":
             self.stop()
@@ -154,19 +167,26 @@ class Worker:
         lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
         return "\n".join(lines[-_LOG_TAIL_LINES:])
 
-    def _next_reply(self, timeout_s: float) -> dict[str, Any] | str | None:
-        """The next JSON reply, "timeout", or None when the worker's output ended."""
-        try:
-            line = self._replies.get(timeout=timeout_s)
-        except queue.Empty:
-            return "timeout"
-        if line is None:
-            return None
-        try:
-            reply = json.loads(line)
-        except json.JSONDecodeError:
-            return {"status": "error", "error": "the worker sent something that is not JSON"}
-        return reply if isinstance(reply, dict) else {"status": "error", "error": "malformed reply"}
+    def _next_reply(self, timeout_s: float, nonce: str | None = None) -> dict[str, Any] | str | None:
+        """The reply to the request marked `nonce`, "timeout", or None when the worker's output ended.
+
+        Lines without the right nonce (anything the code under test managed to
+        write to the reply channel) are ignored.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                line = self._replies.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return "timeout"
+            if line is None:
+                return None
+            try:
+                reply = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(reply, dict) and (nonce is None or reply.pop("nonce", None) == nonce):
+                return reply
 
     def _death_notice(self) -> str:
         assert self._process is not None

@@ -62,14 +62,35 @@ class DataSplit:
     test_fraction: float
     val_fraction: float
     standardize: bool = False
+    shuffle: bool = True
+    window: int = 0
 
 
 @dataclass(frozen=True)
 class Threshold:
-    """The held-out metric a trained model must reach."""
+    """The held-out metric a trained model must reach: at least `minimum` or at most `maximum`."""
 
     metric: str
-    minimum: float
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def passes(self, value: float) -> bool:
+        if self.minimum is not None and not value >= self.minimum:
+            return False
+        return self.maximum is None or value <= self.maximum
+
+    def describe(self) -> str:
+        """`>= 0.700` or `<= 0.900`."""
+        return f">= {self.minimum:.3f}" if self.minimum is not None else f"<= {self.maximum:.3f}"
+
+
+@dataclass(frozen=True)
+class Speed:
+    """A time limit relative to the reference, on inputs sized by `dims`."""
+
+    max_ratio: float
+    repeats: int = 3
+    dims: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -92,6 +113,8 @@ class ExerciseSpec:
     data: DataSplit | None = None
     threshold: Threshold | None = None
     budget_s: dict[str, float] = field(default_factory=dict)
+    probe: str = ""
+    speed: Speed | None = None
 
     def tolerance_for(self, backend: str) -> Tolerance:
         """The tolerance on `backend`, falling back to the exercise's default."""
@@ -165,7 +188,7 @@ def load_chapter_spec(path: Path) -> ChapterSpec:
 
 _EXERCISE_KEYS = {
     "id", "title", "kind", "entry", "points", "hints", "timeout_s", "trials",
-    "inputs", "dims", "tolerance", "mistakes", "data", "threshold", "budget_s",
+    "inputs", "dims", "tolerance", "mistakes", "data", "threshold", "budget_s", "probe", "speed",
 }
 
 
@@ -198,6 +221,8 @@ def _parse_exercise(raw: dict[str, Any], path: Path) -> ExerciseSpec:
         data=DataSplit(**raw["data"]) if "data" in raw else None,
         threshold=_parse_threshold(raw.get("threshold"), where),
         budget_s={k: float(v) for k, v in raw.get("budget_s", {}).items()},
+        probe=str(raw.get("probe", "")),
+        speed=Speed(**raw["speed"]) if "speed" in raw else None,
     )
     _check_kind_fields(exercise, where)
     return exercise
@@ -221,7 +246,10 @@ def _parse_tolerance(
 def _parse_threshold(raw: dict[str, Any] | None, where: str) -> Threshold | None:
     if raw is None:
         return None
-    return Threshold(metric=str(_require(raw, "metric", where)), minimum=float(_require(raw, "min", where)))
+    if ("min" in raw) == ("max" in raw):
+        raise SpecError(f"{where}: a threshold needs exactly one of min or max. Received: {raw!r}")
+    bound = {"minimum": float(raw["min"])} if "min" in raw else {"maximum": float(raw["max"])}
+    return Threshold(metric=str(_require(raw, "metric", where)), **bound)
 
 
 def _check_kind_fields(exercise: ExerciseSpec, where: str) -> None:

@@ -6,12 +6,14 @@ from files: it never imports Keras and never runs learner code.
 
 from __future__ import annotations
 
+import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .compare import STRUCTURE_KEY, Comparison, compare_outputs
+from .compare import Comparison, compare_outputs
 from .metrics import compute_metric
 from .runner import Reply
 from .results import ExerciseResult, Status
@@ -72,7 +74,9 @@ def judge_function(
     """Pass when every trial's output matches the reference within the backend's tolerance."""
     tolerance = exercise.tolerance_for(backend)
     for trial, (your_file, expected_file) in enumerate(zip(yours, expected)):
-        your_output, expected_output = _load(your_file), _load(expected_file)
+        your_output, expected_output = _load_learner_output(your_file), _load(expected_file)
+        if your_output is None:
+            return _result(exercise, Status.ERROR, f"the result of {exercise.entry} could not be read back")
         comparison = compare_outputs(your_output, expected_output, tolerance)
         if comparison.ok:
             continue
@@ -95,6 +99,14 @@ def _named_mistake(
         if compare_outputs(your_output, _load(path), tolerance).ok:
             return mistake.message
     return ""
+
+
+def _load_learner_output(path: Path) -> dict[str, np.ndarray] | None:
+    """The learner's arrays, or None when the file is missing or not plain arrays."""
+    try:
+        return _load(path)
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return None
 
 
 def _load(path: Path) -> dict[str, np.ndarray]:
@@ -163,18 +175,31 @@ def judge_training(
     extra = {"duration_s": reply.duration_s, "history": history}
     if isinstance(predictions, str):
         return _result(exercise, Status.FAILED, f"your trained model could not be evaluated: {predictions}", **extra)
-    name, minimum = exercise.threshold.metric, exercise.threshold.minimum
-    value = compute_metric(name, attempt.held_out["y_test"], predictions)
+    threshold = exercise.threshold
+    value = compute_metric(threshold.metric, attempt.held_out, predictions)
     budget = exercise.budget_s[backend]
-    metrics = {f"test_{name}": value, "train_time_s": reply.duration_s}
-    if not value >= minimum:
-        message = f"test {name} {value:.3f} < {minimum:.3f} required"
+    metrics = {f"test_{threshold.metric}": value, "train_time_s": reply.duration_s}
+    if not threshold.passes(value):
+        message = f"test {threshold.metric} {value:.3f}, {threshold.describe()} required"
         return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
     if reply.duration_s > budget:
         message = f"training took {reply.duration_s:.1f} s, over the {budget:g} s budget on {backend}"
         return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
-    message = f"test {name} {value:.3f} >= {minimum:.3f}, trained in {reply.duration_s:.1f} s (budget {budget:g} s)"
+    message = f"test {threshold.metric} {value:.3f} ({threshold.describe()}), trained in {reply.duration_s:.1f} s (budget {budget:g} s)"
     return _result(exercise, Status.PASSED, message, metrics=metrics, **extra)
 
 
-__all__ = ["STRUCTURE_KEY", "judge_function", "judge_model", "judge_training", "unsuccessful", "grader_error"]
+def judge_speed(exercise: ExerciseSpec, result: ExerciseResult, yours_s: float, reference_s: float) -> ExerciseResult:
+    """Fail a correct answer that is more than `max_ratio` times slower than the reference."""
+    assert exercise.speed is not None
+    ratio = yours_s / max(reference_s, 1e-9)
+    metrics = {**result.metrics, "time_s": yours_s, "reference_time_s": reference_s, "time_ratio": ratio}
+    if ratio <= exercise.speed.max_ratio:
+        return replace(result, metrics=metrics, message=f"{result.message}, {ratio:.1f}x the reference's time")
+    message = (
+        f"correct, but {ratio:.0f}x slower than the reference ({yours_s:.3f} s against {reference_s:.3f} s; "
+        f"the limit is {exercise.speed.max_ratio:g}x): replace Python loops with vectorised keras.ops"
+    )
+    return replace(_result(exercise, Status.FAILED, message), metrics=metrics)
+
+

@@ -30,7 +30,7 @@ def main() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         reply = tasks.handle(request)
-        channel.write(json.dumps(reply) + "\n")
+        channel.write(json.dumps({**reply, "nonce": request.get("nonce")}) + "\n")
 
 
 if __name__ == "__main__":

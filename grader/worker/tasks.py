@@ -60,10 +60,14 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _call(request: dict[str, Any]) -> dict[str, Any]:
-    entry = _load_entry(Path(request["source"]), request["entry"])
+    function = _callable(request)
     inputs = _read_inputs(Path(request["inputs"]))
     seed_everything(int(request["seed"]))
-    result = entry(**inputs)
+    if request["expect"] == "timing":
+        for _ in range(int(request.get("repeats", 1))):
+            function(**inputs)
+        return {}
+    result = function(**inputs)
     output = Path(request["output"])
     if request["expect"] == "arrays":
         np.savez(output, **flatten(result))
@@ -75,6 +79,20 @@ def _call(request: dict[str, Any]) -> dict[str, Any]:
         return {}
     result.save(output)
     return {"history": _history(result)}
+
+
+def _callable(request: dict[str, Any]) -> Callable[..., Any]:
+    """The entry point, or the exercise's probe applied to it.
+
+    A probe is a reference-only function of the chapter's source that puts an
+    entry point through its paces (build a layer, set weights, save and load)
+    and returns arrays; it runs the learner's class the same way as the reference's.
+    """
+    entry = _load_entry(Path(request["source"]), request["entry"])
+    if not request.get("probe"):
+        return entry
+    probe = _load_entry(Path(request["probe_source"]), request["probe"])
+    return lambda **inputs: probe(entry, **inputs)
 
 
 def _predict(request: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,135 @@
+"""`grader calibrate`: measure the reference over many seeds on each backend.
+
+Each seed trains the reference solution in a fresh worker (as a learner's code
+would be run: cold start, same split rule, same time measurement), then a
+reference worker evaluates it on the held-out split. The distribution of the
+metric and of the training time, and the pass rate under the manifest's
+threshold and budget, are printed; `--write` keeps them in the chapter's
+`.calibration.json`, where tests and the docs read them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from rich.console import Console
+from rich.table import Table
+
+from .chapters import Chapter
+from .grading import Plan, judge_attempts, prepare_attempt, run_learner
+from .notebook import read_code_cells
+from .results import Status
+from .runner import Worker
+from .spec import ExerciseSpec
+
+PASS_RATE_REQUIRED = 0.99
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One exercise on one backend over many seeds."""
+
+    exercise: ExerciseSpec
+    backend: str
+    seeds: tuple[int, ...]
+    values: tuple[float, ...]
+    times_s: tuple[float, ...]
+    passed: tuple[bool, ...]
+    keras_version: str
+    backend_version: str
+
+    @property
+    def pass_rate(self) -> float:
+        return sum(self.passed) / len(self.passed) if self.passed else 0.0
+
+
+def calibrate_chapter(
+    chapter: Chapter,
+    exercises: list[ExerciseSpec],
+    backends: list[str],
+    seeds: list[int],
+    progress: Callable[[str], None] = lambda _: None,
+) -> list[Measurement]:
+    """Train and evaluate the reference of each training exercise for every seed and backend."""
+    cells = read_code_cells(chapter.source)
+    return [
+        _measure(chapter, exercise, backend, seeds, cells, progress)
+        for exercise in exercises
+        for backend in backends
+    ]
+
+
+def _measure(chapter, exercise, backend, seeds, cells, progress) -> Measurement:
+    values, times, passed, environment = [], [], [], {}
+    for seed in seeds:
+        progress(f"{exercise.id} on {backend}: seed {seed} ({len(values)}/{len(seeds)} done)")
+        plan = Plan(chapter, (exercise,), chapter.source, seed)
+        attempt = prepare_attempt(plan, exercise, cells, cells)
+        with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as tmp:
+            with Worker(backend, Path(tmp) / "learner") as learner:  # a cold worker per seed, like a real check
+                environment = learner.start()
+                run_learner(plan, learner, attempt)
+            [result] = judge_attempts(plan, backend, [attempt], cells, Path(tmp) / "reference", lambda _: None)
+        if result.status not in (Status.PASSED, Status.FAILED) or not result.metrics:
+            raise RuntimeError(f"the reference of {exercise.id} did not run on {backend}: {result.message}")
+        assert exercise.threshold is not None
+        values.append(result.metrics[f"test_{exercise.threshold.metric}"])
+        times.append(result.metrics["train_time_s"])
+        passed.append(result.passed)
+    return Measurement(
+        exercise, backend, tuple(seeds), tuple(values), tuple(times), tuple(passed),
+        str(environment.get("keras_version", "")), str(environment.get("backend_version", "")),
+    )
+
+
+def print_calibration(measurements: list[Measurement], console: Console) -> bool:
+    """A table per exercise; True when every backend reaches the required pass rate."""
+    table = Table(title="Calibration of the reference", title_justify="left")
+    for column in ("Exercise", "Backend", "Seeds", "Metric min / median / max", "Mean ± std",
+                   "Time median / max", "Threshold", "Budget", "Pass rate"):
+        table.add_column(column)
+    ok = True
+    for m in measurements:
+        assert m.exercise.threshold is not None
+        enough = m.pass_rate >= PASS_RATE_REQUIRED
+        ok &= enough
+        table.add_row(
+            m.exercise.id, m.backend, str(len(m.seeds)),
+            f"{min(m.values):.3f} / {statistics.median(m.values):.3f} / {max(m.values):.3f}",
+            f"{statistics.fmean(m.values):.3f} ± {statistics.pstdev(m.values):.3f}",
+            f"{statistics.median(m.times_s):.1f} s / {max(m.times_s):.1f} s",
+            f"{m.exercise.threshold.metric} {m.exercise.threshold.describe()}",
+            f"{m.exercise.budget_s[m.backend]:g} s",
+            f"[{'green' if enough else 'red'}]{m.pass_rate:.0%}[/]",
+        )
+    console.print(table)
+    verdict = "every backend passes" if ok else "some backend is under"
+    console.print(f"Required: {PASS_RATE_REQUIRED:.0%} of seeds pass; {verdict}.")
+    return ok
+
+
+def save_calibration(chapter: Chapter, measurements: list[Measurement]) -> None:
+    """Merge the measurements into the chapter's `.calibration.json`."""
+    path = chapter.calibration
+    data = json.loads(path.read_text()) if path.exists() else {"chapter": chapter.name, "exercises": {}}
+    data["measured_on"] = {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()}
+    for m in measurements:
+        assert m.exercise.threshold is not None
+        entry = data["exercises"].setdefault(m.exercise.id, {"backends": {}})
+        entry["metric"] = m.exercise.threshold.metric
+        entry["command"] = f"grader calibrate {chapter.name} -e {m.exercise.id} --backend all --seeds {len(m.seeds)} --write"
+        entry["backends"][m.backend] = {
+            "seeds": list(m.seeds),
+            "values": [round(v, 6) for v in m.values],
+            "times_s": [round(t, 3) for t in m.times_s],
+            "keras_version": m.keras_version,
+            "backend_version": m.backend_version,
+        }
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -1,0 +1,120 @@
+"""The reference side of grading: a worker that never runs learner code.
+
+It computes the reference's outputs on the same inputs (and those of the
+known mistakes), times the reference, describes and evaluates the learner's
+saved models. It starts only after the learner's worker is dead, in a folder
+of its own, and writes every input it reads afresh from the grader's memory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .inputs import exercise_seed
+from .notebook import Cell, extract, snippets_to_json
+from .runner import Reply, Worker, call_request
+from .spec import ExerciseSpec
+
+_LOAD_TIMEOUT_S = 300.0
+
+
+class ReferenceFailure(RuntimeError):
+    """The reference side could not do its part: a grader fault, never a pass."""
+
+
+class ReferenceWorker:
+    """A worker running the chapter's reference code for one backend and one run seed."""
+
+    def __init__(self, backend: str, folder: Path, cells: list[Cell], seed: int) -> None:
+        self.worker = Worker(backend, folder)
+        self.folder = folder
+        self.cells = cells
+        self.seed = seed
+
+    def __enter__(self) -> ReferenceWorker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.worker.stop()
+
+    def outputs(
+        self, exercise: ExerciseSpec, trials: list[dict[str, np.ndarray]], timeout_s: float
+    ) -> tuple[list[Path], list[list[Path]]]:
+        """Per trial: the reference's output file, and one file per known mistake."""
+        expected, mistakes = [], []
+        for trial, arguments in enumerate(trials):
+            inputs = self._save(f"{exercise.id}-{trial}-inputs.npz", arguments)
+            entries = [exercise.entry, *(m.function for m in exercise.mistakes)]
+            files = [self.folder / f"{exercise.id}-{trial}-{index}.npz" for index in range(len(entries))]
+            for entry, output in zip(entries, files):
+                self._call(exercise, entry, inputs, output, "arrays", exercise_seed(self.seed, exercise.id, trial), timeout_s)
+            expected.append(files[0])
+            mistakes.append(files[1:])
+        return expected, mistakes
+
+    def timing(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> float:
+        """Seconds the reference takes for the speed trial (its repeats included)."""
+        assert exercise.speed is not None
+        inputs = self._save(f"{exercise.id}-speed-inputs.npz", arguments)
+        reply = self._call(exercise, exercise.entry, inputs, self.folder / "unused", "timing", self.seed,
+                           timeout_s, repeats=exercise.speed.repeats)
+        return reply.duration_s
+
+    def architecture(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> dict:
+        """The reference model's description for the same arguments."""
+        inputs = self._save(f"{exercise.id}-inputs.npz", arguments)
+        output = self.folder / f"{exercise.id}-expected.json"
+        self._call(exercise, exercise.entry, inputs, output, "architecture", self.seed, timeout_s)
+        return json.loads(output.read_text())
+
+    def describe(self, model_file: Path, exercise: ExerciseSpec) -> dict | str:
+        """The learner's saved model, described (or why it cannot be loaded)."""
+        output = self.folder / f"{exercise.id}-yours.json"
+        reply = self.worker.request({"task": "describe", "model": str(model_file), "output": str(output)}, _LOAD_TIMEOUT_S)
+        return json.loads(output.read_text()) if reply.ok else reply.error
+
+    def predict(self, model_file: Path, held_out: dict[str, np.ndarray], exercise: ExerciseSpec) -> np.ndarray | str:
+        """The learner's trained model's predictions on the held-out split (or why there are none)."""
+        inputs = self._save(f"{exercise.id}-held-out.npz", held_out)
+        output = self.folder / f"{exercise.id}-predictions.npz"
+        request = {"task": "predict", "model": str(model_file), "inputs": str(inputs), "input_key": "x_test",
+                   "output": str(output)}
+        reply = self.worker.request(request, _LOAD_TIMEOUT_S)
+        if not reply.ok:
+            return reply.error
+        with np.load(output, allow_pickle=False) as arrays:
+            return arrays["predictions"]
+
+    def _call(
+        self, exercise: ExerciseSpec, entry: str, inputs: Path, output: Path, expect: str, seed: int,
+        timeout_s: float, repeats: int = 1,
+    ) -> Reply:
+        source = self._source(exercise)
+        request = call_request(
+            source=source, entry=entry, inputs=inputs, output=output, expect=expect, seed=seed,
+            probe=exercise.probe, probe_source=source, repeats=repeats,
+        )
+        reply = self.worker.request(request, timeout_s)
+        if not reply.ok:
+            raise ReferenceFailure(f"the grader's reference could not run {entry} ({reply.status}: {reply.error})")
+        return reply
+
+    def _source(self, exercise: ExerciseSpec) -> Path:
+        """The reference code for an exercise: entry point, known mistakes and probe."""
+        path = self.folder / f"{exercise.id}-reference.json"
+        if not path.exists():
+            names = [exercise.entry, *(m.function for m in exercise.mistakes), *([exercise.probe] if exercise.probe else [])]
+            extraction = extract(self.cells, names)
+            if extraction.missing:
+                raise ReferenceFailure(f"the solutions do not define {', '.join(extraction.missing)}")
+            path.write_text(snippets_to_json(extraction.snippets), encoding="utf-8")
+        return path
+
+    def _save(self, name: str, arrays: dict[str, np.ndarray]) -> Path:
+        """Inputs written afresh: the learner's copies may have been altered."""
+        path = self.folder / name
+        np.savez(path, **arrays)
+        return path

@@ -1,0 +1,70 @@
+"""course/ is generated from solutions/ and never drifts from it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+from grader.build import BEGIN, END, learner_notebook, read_source, stale
+from grader.chapters import COURSE_DIR, PROJECT_ROOT, discover
+
+
+def test_course_is_up_to_date_with_solutions():
+    finished = subprocess.run([sys.executable, "-m", "grader", "build", "--check"], capture_output=True, text=True,
+                              cwd=PROJECT_ROOT)
+    assert finished.returncode == 0, finished.stderr
+
+
+def solution_only_lines(chapter) -> set[str]:
+    """Lines that the source has only between solution markers or in reference-only cells."""
+    hidden, shown, inside = set(), set(), False
+    for cell in read_source(chapter).cells:
+        reference_only = "reference-only" in cell.metadata.get("tags", [])
+        for line in cell.source.splitlines():
+            inside = (inside or BEGIN in line) and END not in line
+            secret = inside or reference_only or BEGIN in line or END in line
+            (hidden if secret else shown).add(line.strip())
+    return {line for line in hidden - shown if len(line) > 8}
+
+
+def test_learner_notebooks_hold_stubs_not_solutions():
+    for chapter in discover():
+        notebook = json.loads(chapter.notebook.read_text())
+        lines = {line.strip() for cell in notebook["cells"] for line in "".join(cell["source"]).splitlines()}
+        secrets = solution_only_lines(chapter)
+        assert secrets, "the check would be vacuous"
+        leaked = secrets & lines
+        assert not leaked, f"{chapter.name} shows solution lines: {sorted(leaked)[:3]}"
+        text = "\n".join(lines)
+        for exercise in chapter.spec.exercises:
+            assert f'raise NotImplementedError("Exercise {exercise.id}: ' in text
+            assert f'check("{exercise.id}")' in text
+
+
+def test_learner_notebooks_have_no_outputs_and_tag_their_exercises():
+    for chapter in discover():
+        notebook = json.loads(chapter.notebook.read_text())
+        code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+        assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
+        tagged = {cell["metadata"]["grader"]["exercise"] for cell in code if "exercise" in cell["metadata"].get("tags", [])}
+        assert tagged == {exercise.id for exercise in chapter.spec.exercises}
+
+
+def test_a_changed_source_makes_the_course_stale(tmp_path):
+    solutions, course = tmp_path / "solutions", tmp_path / "course"
+    shutil.copytree(PROJECT_ROOT / "solutions", solutions)
+    shutil.copytree(COURSE_DIR, course)
+    chapters = discover(solutions, course)
+    assert stale(chapters, course) == []
+    chapters[0].source.write_text(chapters[0].source.read_text() + "\n# %%\nprint('new cell')\n")
+    (course / "chapter99_orphan.ipynb").write_text("{}")
+    reasons = {problem.path.name: problem.reason for problem in stale(discover(solutions, course), course)}
+    assert reasons[chapters[0].notebook.name] == "differs from what its source generates"
+    assert reasons["chapter99_orphan.ipynb"] == "has no source in solutions/"
+
+
+def test_the_same_source_gives_the_same_bytes():
+    chapter = discover()[0]
+    assert learner_notebook(chapter) == learner_notebook(chapter)

@@ -1,0 +1,58 @@
+"""Manifests are typed and checked: a typo fails loudly instead of grading with a default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.chapters import discover
+from grader.spec import SpecError, load_chapter_spec
+
+GOOD = """
+schema = 1
+[chapter]
+number = 9
+title = "T"
+title_zh = "标题"
+[[exercises]]
+id = "9.1"
+title = "x"
+kind = "function"
+entry = "f"
+points = 1
+hints = ["a hint"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "chapter9_test.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_good_manifest_loads(tmp_path):
+    spec = load_chapter_spec(write(tmp_path, GOOD))
+    assert spec.exercises[0].id == "9.1" and spec.max_score == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("schema = 1", "schema = 2"), "expected schema = 1"),
+        (('kind = "function"', 'kind = "functon"'), "kind must be one of"),
+        (('hints = ["a hint"]', "hints = []"), "at least one hint"),
+        (('points = 1', 'points = 1\npionts = 2'), "unknown keys ['pionts']"),
+        (('id = "9.1"', 'id = "8.1"'), "must start with '9.'"),
+        (('kind = "function"', 'kind = "training"'), "needs [data] and [threshold]"),
+    ],
+)
+def test_mistakes_in_a_manifest_are_named(tmp_path, change, message):
+    with pytest.raises(SpecError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_chapter_spec(write(tmp_path, GOOD.replace(*change)))
+
+
+def test_every_shipped_manifest_is_valid_and_every_exercise_has_hints():
+    for chapter in discover():
+        assert chapter.spec.exercises
+        assert all(exercise.hints for exercise in chapter.spec.exercises)
