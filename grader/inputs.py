@@ -3,7 +3,9 @@
 Inputs are data in the manifest: a table per argument naming a distribution
 and a shape, for example `features = { normal = ["n", 8], loc = [-50, 150] }`.
 A shape entry is an integer, a `[low, high]` range drawn once per trial, or a
-dimension name from `[dims]` so that several arguments share a size. Training
+dimension name from `[dims]` so that several arguments share a size. Other
+rules: `integers`, `uniform`, `choice = ["valid", "same"]` (one per trial),
+`value = ...` (a constant) and `seed = true` (a fresh integer). Training
 exercises instead split a real dataset; the held-out part stays with the grader.
 """
 
@@ -53,6 +55,8 @@ def _generate(name: str, rule: dict[str, Any], dims: dict[str, int], rng: np.ran
         return np.asarray(rule["value"])
     if rule.get("seed"):
         return np.asarray(int(rng.integers(0, 2**31 - 1)))
+    if "choice" in rule:
+        return np.asarray(rule["choice"][int(rng.integers(len(rule["choice"])))])
     if "normal" in rule:
         shape = _shape(rule["normal"], dims, rng)
         loc, scale = _per_column(rule.get("loc", 0.0), shape, rng), _per_column(rule.get("scale", 1.0), shape, rng)
@@ -65,7 +69,7 @@ def _generate(name: str, rule: dict[str, Any], dims: dict[str, int], rng: np.ran
         shape = _shape(rule["integers"], dims, rng)
         return rng.integers(rule.get("low", 0), rule["high"], size=shape).astype(rule.get("dtype", "int64"))
     raise ValueError(
-        f"Input {name!r}: expected one of normal, uniform, integers, value or seed. Received: {rule!r}"
+        f"Input {name!r}: expected one of normal, uniform, integers, choice, value or seed. Received: {rule!r}"
     )
 
 

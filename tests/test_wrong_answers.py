@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grader.build import read_source
-from grader.chapters import resolve
+from grader.chapters import discover, resolve
 from helpers import learner_notebook_with, messages, solution_cell, statuses
 
 pytestmark = pytest.mark.slow
@@ -17,16 +17,17 @@ def reference_only_cells(chapter) -> str:
     return "\n\n".join(c.source for c in read_source(chapter).cells if "reference-only" in c.metadata.get("tags", []))
 
 
-def test_every_known_mistake_of_chapter4_is_named(tmp_path, run_grader):
-    """Each mistake in the manifest, submitted as the learner's answer, fails with its own message."""
-    mistakes = reference_only_cells(CHAPTER4)
-    for exercise in (e for e in CHAPTER4.spec.exercises if e.mistakes):
-        for mistake in exercise.mistakes:
-            code = f"{mistakes}\n\n{exercise.entry} = {mistake.function}\n"
-            notebook = learner_notebook_with(CHAPTER4, {exercise.entry: code}, tmp_path / f"{mistake.function}.ipynb")
-            _, report = run_grader("check", "chapter4", "-e", exercise.id, "--backend", "jax", "--notebook", str(notebook))
-            assert statuses(report) == {exercise.id: "failed"}, mistake.function
-            assert mistake.message in messages(report)[exercise.id], mistake.function
+KNOWN_MISTAKES = [(c, e, m) for c in discover() for e in c.spec.exercises for m in e.mistakes]
+
+
+@pytest.mark.parametrize(("chapter", "exercise", "mistake"), KNOWN_MISTAKES, ids=[m.function for _, _, m in KNOWN_MISTAKES])
+def test_every_known_mistake_is_named(tmp_path, run_grader, chapter, exercise, mistake):
+    """Each mistake in a manifest, submitted as the learner's answer, fails with its own message."""
+    code = f"{reference_only_cells(chapter)}\n\n{exercise.entry} = {mistake.function}\n"
+    notebook = learner_notebook_with(chapter, {exercise.entry: code}, tmp_path / "learner.ipynb")
+    _, report = run_grader("check", chapter.name, "-e", exercise.id, "--backend", "jax", "--notebook", str(notebook))
+    assert statuses(report) == {exercise.id: "failed"}, messages(report)
+    assert mistake.message in messages(report)[exercise.id]
 
 
 ARTICLE_MODEL = """
