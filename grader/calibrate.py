@@ -55,7 +55,7 @@ def calibrate_chapter(
     exercises: list[ExerciseSpec],
     backends: list[str],
     seeds: list[int],
-    progress: Callable[[str], None] = lambda _: None,
+    progress: Callable[..., None] = lambda *_, **__: None,
 ) -> list[Measurement]:
     """Train and evaluate the reference of each training exercise for every seed and backend."""
     cells = read_code_cells(chapter.source)
@@ -69,14 +69,14 @@ def calibrate_chapter(
 def _measure(chapter, exercise, backend, seeds, cells, progress) -> Measurement:
     values, times, passed, environment = [], [], [], {}
     for seed in seeds:
-        progress(f"{exercise.id} on {backend}: seed {seed} ({len(values)}/{len(seeds)} done)")
+        progress(f"{exercise.id} on {backend}: seed {seed}", advance=True)
         plan = Plan(chapter, (exercise,), chapter.source, seed)
         attempt = prepare_attempt(plan, exercise, cells, cells)
         with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as tmp:
             with Worker(backend, Path(tmp) / "learner") as learner:  # a cold worker per seed, like a real check
                 environment = learner.start()
                 run_learner(plan, learner, attempt)
-            [result] = judge_attempts(plan, backend, [attempt], cells, Path(tmp) / "reference", lambda _: None)
+            [result] = judge_attempts(plan, backend, [attempt], cells, Path(tmp) / "reference", lambda *_, **__: None)
         if result.status not in (Status.PASSED, Status.FAILED) or not result.metrics:
             raise RuntimeError(f"the reference of {exercise.id} did not run on {backend}: {result.message}")
         assert exercise.threshold is not None

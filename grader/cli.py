@@ -7,6 +7,7 @@ setup error (an unknown chapter, an unreadable notebook, a missing backend).
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -17,10 +18,12 @@ from rich.console import Console
 
 from . import backends as backend_lookup
 from . import build as builder
-from .chapters import COURSE_DIR, Chapter, UnknownChapter, discover, resolve
+from . import progress
+from .chapters import COURSE_DIR, Chapter, UnknownChapter, chapter_of_exercise, discover, resolve
 from .grading import Plan, grade
 from .notebook import NotebookError
-from .render import chapters_json, print_chapters, print_report, write_json
+from .render import chapters_json, live_progress, print_chapters, print_progress, print_report, write_json
+from .results import BackendReport, RunReport
 from .spec import ExerciseSpec, SpecError
 
 app = typer.Typer(
@@ -84,8 +87,11 @@ def check(
     timeout: Annotated[Optional[float], typer.Option(help="Time limit per exercise in seconds (overrides the manifest).")] = None,
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Also write the report as JSON here.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every detail line.")] = False,
+    full_traceback: Annotated[bool, typer.Option("--full-traceback", help="Show the grader's and Keras's frames too.")] = False,
 ) -> None:
     """Grade a chapter's exercises on one backend or all of them."""
+    if full_traceback:
+        os.environ["GRADER_FULL_TRACEBACK"] = "1"  # read by the workers, which inherit it
     chapter = find_chapter(chapter_name)
     exercises = select_exercises(chapter, exercise)
     if solutions and notebook:
@@ -98,18 +104,85 @@ def check(
     run_seed = seed if seed is not None else secrets.randbelow(2**31 - 1)
     plan = Plan(chapter, exercises, target, run_seed, timeout)
     console.print(f"Grading {chapter.name} ({_relative(target)}) on {', '.join(chosen)} with seed {run_seed}")
+    report = run_check(plan, chosen, record_progress=not solutions)
+    later = [c.name for c in discover() if c.number > chapter.number]
+    print_report(report, console, verbose=verbose, next_chapter=later[0] if later else "")
+    if json_path:
+        write_json(report, json_path)
+    raise typer.Exit(0 if report.passed else 1)
+
+
+def run_check(plan: Plan, backends: list[str], *, record_progress: bool) -> RunReport:
+    """Grade with a progress bar; keep each backend's results in the learner's progress as they come."""
+    def keep(report: BackendReport) -> None:
+        if record_progress:
+            progress.record(plan.chapter.name, report)
+
     try:
-        with console.status("starting...") as status:
-            report = grade(plan, chosen, progress=lambda message: status.update(message))
+        with live_progress(console, total=len(plan.exercises) * len(backends)) as status:
+            return grade(plan, backends, status=status, on_backend_done=keep)
     except NotebookError as error:
         raise fail_usage(f"cannot read the notebook: {error}") from None
     except KeyboardInterrupt:
         errors.print("Interrupted: no worker is left running.")
         raise typer.Exit(130) from None
-    print_report(report, console, verbose=verbose)
-    if json_path:
-        write_json(report, json_path)
-    raise typer.Exit(0 if report.passed else 1)
+
+
+@app.command()
+def watch(
+    chapter_name: ChapterArg,
+    exercise: ExerciseOpt = None,
+    backend: BackendOpt = None,
+    notebook: Annotated[Optional[Path], typer.Option(help="The notebook to watch. Default: course/<chapter>.ipynb.")] = None,
+) -> None:
+    """Re-grade whenever the notebook is saved, showing only what changed (Ctrl-C to stop)."""
+    from .watch import watch_notebook
+
+    chapter = find_chapter(chapter_name)
+    exercises = select_exercises(chapter, exercise)
+    try:
+        chosen = backend_lookup.resolve_backends(backend)
+    except ValueError as error:
+        raise fail_usage(str(error)) from None
+    target = notebook or chapter.notebook
+    console.print(f"Watching {_relative(target)}: save it to re-grade {chapter.name} on {', '.join(chosen)}. Ctrl-C stops.")
+
+    def grade_once() -> RunReport:
+        plan = Plan(chapter, exercises, target, secrets.randbelow(2**31 - 1))
+        return run_check(plan, chosen, record_progress=True)
+
+    try:
+        watch_notebook(target, grade_once, console)
+    except KeyboardInterrupt:
+        pass
+    console.print("Stopped watching.")
+
+
+@app.command()
+def hint(exercise_id: Annotated[str, typer.Argument(help="The exercise, e.g. 4.1.", show_default=False)]) -> None:
+    """Show the next hint for an exercise (each call reveals one more)."""
+    try:
+        chapter = chapter_of_exercise(exercise_id)
+        exercise = chapter.spec.exercise(exercise_id)
+    except (UnknownChapter, SpecError) as error:
+        raise fail_usage(str(error)) from None
+    number, text = progress.next_hint(exercise.id, exercise.hints)
+    console.print(f"[bold]{exercise.id} {exercise.title}[/] - hint {number} of {len(exercise.hints)}")
+    console.print(f"  {text}", highlight=False)
+    more = "Run the same command for the next hint." if number < len(exercise.hints) else "That was the last hint."
+    console.print(f"{more} Then: grader check {chapter.name} -e {exercise.id}")
+
+
+@app.command("progress")
+def progress_command(
+    reset: Annotated[bool, typer.Option("--reset", help="Forget every saved result and hint.")] = False,
+) -> None:
+    """Chapters and exercises with what passed, on which backends, and the score."""
+    if reset:
+        progress.reset()
+        console.print(f"Progress cleared ({_relative(progress.state_path())}).")
+        return
+    print_progress(discover(), progress.load_state(), console)
 
 
 @app.command("build")
@@ -159,8 +232,12 @@ def calibrate(
     except ValueError as error:
         raise fail_usage(str(error)) from None
     seed_list = list(range(first_seed, first_seed + seeds))
-    with console.status("calibrating...") as status:
-        measured = calibrate_chapter(chapter, exercises, chosen, seed_list, progress=status.update)
+    with live_progress(console, total=len(exercises) * len(chosen) * len(seed_list)) as status:
+        try:
+            measured = calibrate_chapter(chapter, exercises, chosen, seed_list, progress=status)
+        except KeyboardInterrupt:
+            errors.print("Interrupted: nothing was written, and no worker is left running.")
+            raise typer.Exit(130) from None
     ok = print_calibration(measured, console)
     if write:
         save_calibration(chapter, measured)

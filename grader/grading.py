@@ -26,7 +26,8 @@ from .results import BackendReport, ExerciseResult, RunReport
 from .runner import Reply, Worker, WorkerError, call_request
 from .spec import ExerciseSpec
 
-Progress = Callable[[str], None]
+Status = Callable[..., None]  # status(message, advance=False): advance marks one more exercise started
+BackendDone = Callable[[BackendReport], None]
 
 
 @dataclass
@@ -73,22 +74,34 @@ class Plan:
         return self.timeout_s if self.timeout_s is not None else exercise.timeout_s
 
 
-def grade(plan: Plan, backends: list[str], progress: Progress = lambda _: None) -> RunReport:
+def grade(
+    plan: Plan,
+    backends: list[str],
+    status: Status = lambda *_, **__: None,
+    on_backend_done: BackendDone = lambda _: None,
+) -> RunReport:
     """Grade `plan` on each backend in turn, each in fresh processes.
+
+    Args:
+        plan: what to grade.
+        backends: where, in order.
+        status: told what is happening now, for a progress display.
+        on_backend_done: given each backend's report as soon as it is complete.
 
     Raises:
         NotebookError: the learner's notebook cannot be read.
     """
     learner_cells = read_code_cells(plan.notebook)
     reference_cells = read_code_cells(plan.chapter.source)
-    reports = tuple(
-        grade_backend(plan, backend, learner_cells, reference_cells, progress) for backend in backends
-    )
-    return RunReport(plan.chapter.name, plan.seed, str(plan.notebook), reports)
+    reports = []
+    for backend in backends:
+        reports.append(grade_backend(plan, backend, learner_cells, reference_cells, status))
+        on_backend_done(reports[-1])
+    return RunReport(plan.chapter.name, plan.seed, str(plan.notebook), tuple(reports))
 
 
 def grade_backend(
-    plan: Plan, backend: str, learner_cells: list[Cell], reference_cells: list[Cell], progress: Progress
+    plan: Plan, backend: str, learner_cells: list[Cell], reference_cells: list[Cell], status: Status
 ) -> BackendReport:
     """Grade every exercise of `plan` on one backend."""
     with tempfile.TemporaryDirectory(prefix=f"grader-{backend}-") as tmp:
@@ -97,13 +110,13 @@ def grade_backend(
         try:
             environment = learner.start()
             for attempt in attempts:
-                progress(f"{backend}: running your {attempt.exercise.id} {attempt.exercise.entry}")
+                status(f"{backend}: running your {attempt.exercise.id} {attempt.exercise.entry}", advance=True)
                 run_learner(plan, learner, attempt)
         except WorkerError as error:
             return _setup_failure(plan, backend, str(error))
         finally:
             learner.stop()
-        results = judge_attempts(plan, backend, attempts, reference_cells, Path(tmp) / "reference", progress)
+        results = judge_attempts(plan, backend, attempts, reference_cells, Path(tmp) / "reference", status)
     return BackendReport(
         backend=backend,
         keras_version=str(environment.get("keras_version", "")),
@@ -184,7 +197,7 @@ def _save(path: Path, arrays: dict[str, np.ndarray]) -> Path:
 
 
 def judge_attempts(
-    plan: Plan, backend: str, attempts: list[Attempt], reference_cells: list[Cell], folder: Path, progress: Progress
+    plan: Plan, backend: str, attempts: list[Attempt], reference_cells: list[Cell], folder: Path, status: Status
 ) -> list[ExerciseResult]:
     """Judge each attempt; the reference worker starts only if something needs it."""
     results: dict[str, ExerciseResult] = {
@@ -196,7 +209,7 @@ def judge_attempts(
     if pending:
         with ReferenceWorker(backend, folder, reference_cells, plan.seed) as reference:
             for attempt in pending:
-                progress(f"{backend}: checking {attempt.exercise.id} against the reference")
+                status(f"{backend}: checking {attempt.exercise.id} against the reference")
                 result = _judge(plan, backend, attempt, reference)
                 results[attempt.exercise.id] = replace(result, duration_s=attempt.duration_s)
     return [results[a.exercise.id] for a in attempts]

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import json
 from pathlib import Path
 
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -25,7 +31,7 @@ _ICON = {Status.PASSED: "✓", Status.FAILED: "✗", Status.ERROR: "!", Status.T
          Status.NOT_IMPLEMENTED: "·", Status.MISSING: "?"}
 
 
-def print_report(report: RunReport, console: Console, *, verbose: bool = False) -> None:
+def print_report(report: RunReport, console: Console, *, verbose: bool = False, next_chapter: str = "") -> None:
     """One table per backend, then the score and the next step."""
     for backend in report.backends:
         console.print(_backend_table(backend))
@@ -34,7 +40,20 @@ def print_report(report: RunReport, console: Console, *, verbose: bool = False) 
         for result in backend.exercises:
             _print_details(result, console, verbose=verbose)
     console.print(f"Score: [bold]{report.score:g}/{report.max_score:g}[/] (seed {report.seed})")
-    console.print(next_step(report))
+    console.print(next_step(report, next_chapter))
+
+
+@contextmanager
+def live_progress(console: Console, total: int) -> Iterator[Callable[..., None]]:
+    """A progress bar over `total` steps; yields `status(message, advance=False)`."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("starting the workers", total=total)
+
+        def status(message: str, advance: bool = False) -> None:
+            bar.update(task, description=message, advance=1 if advance else 0)
+
+        yield status
 
 
 def _backend_table(backend: BackendReport) -> Table:
@@ -67,21 +86,17 @@ def _print_details(result: ExerciseResult, console: Console, *, verbose: bool) -
             console.print(f"    [cyan]Hint:[/] {result.hint}", highlight=False)
 
 
-def next_step(report: RunReport) -> str:
+def next_step(report: RunReport, next_chapter: str = "") -> str:
     """The one thing to do next, with the exact command."""
     chapter = report.chapter
     failing = [r for b in report.backends for r in b.exercises if not r.passed]
     if not failing:
-        return f"All passed. Next: grader check {_next_chapter(chapter)} (or grader list to see every chapter)"
+        then = f"grader check {next_chapter}" if next_chapter else "grader list, to choose what comes next"
+        return f"All passed. Next: {then}"
     first = failing[0]
     if first.status is Status.NOT_IMPLEMENTED:
         return f"Next: open the notebook, write {first.id} \"{first.title}\", then run: grader check {chapter} -e {first.id}"
     return f"Next: fix {first.id} \"{first.title}\" and run: grader check {chapter} -e {first.id}"
-
-
-def _next_chapter(chapter: str) -> str:
-    number = int(chapter.removeprefix("chapter"))
-    return f"chapter{number + 1}"
 
 
 def write_json(report: RunReport, path: Path) -> None:
@@ -98,6 +113,7 @@ def report_html(report: RunReport) -> str:
             colour = {"passed": "#1a7f37", "failed": "#cf222e"}.get(result.status.value, "#9a6700")
             details = "".join(f"<div><code>{html.escape(line)}</code></div>" for line in result.details[:8])
             hint = f"<div><b>Hint:</b> {html.escape(result.hint)}</div>" if result.hint else ""
+            hint += learning_curve_html(result)
             rows.append(
                 f"<tr><td>{html.escape(result.id)} {html.escape(result.title)}</td>"
                 f"<td>{html.escape(backend.backend)}</td>"
@@ -107,6 +123,35 @@ def report_html(report: RunReport) -> str:
             )
     header = "<tr><th>Exercise</th><th>Backend</th><th>Status</th><th>Points</th><th>Message</th></tr>"
     return f"<table>{header}{''.join(rows)}</table><p>{html.escape(next_step(report))}</p>"
+
+
+def learning_curve_html(result: ExerciseResult) -> str:
+    """The training curves beside the required held-out value, as an inline PNG ("" without history)."""
+    if not result.history:
+        return ""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return ""
+    required = next((k.removeprefix("required_") for k in result.metrics if k.startswith("required_")), "")
+    names = [k for k in result.history if required and k.endswith(required)] or [k for k in result.history if "loss" in k]
+    figure, axis = plt.subplots(figsize=(4.5, 2.6), dpi=90)
+    for name in names:
+        axis.plot(result.history[name], label=name)
+    if f"required_{required}" in result.metrics and names[0].endswith(required):
+        axis.axhline(result.metrics[f"required_{required}"], color="red", linestyle="--", label=f"required (test {required})")
+        axis.plot(len(result.history[names[0]]) - 1, result.metrics[f"test_{required}"], "k*", label=f"your test {required}")
+    axis.set_xlabel("epoch")
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    encoded = base64.b64encode(buffer.getvalue()).decode()
+    return f"<div><img alt='learning curve' src='data:image/png;base64,{encoded}'></div>"
 
 
 def report_text(report: RunReport) -> str:
@@ -148,3 +193,25 @@ def print_chapters(chapters: list[Chapter], console: Console) -> None:
             table.add_row(e.id, e.title, e.kind, str(e.points), e.entry)
     console.print(table)
     console.print("Next: grader check chapterN (add --solutions to see the reference pass)")
+
+
+def print_progress(chapters: list[Chapter], state: dict, console: Console) -> None:
+    """Each exercise's latest result on each backend, and each chapter's score per backend."""
+    backends = ("jax", "tensorflow", "torch")
+    table = Table(title="Your progress", title_justify="left")
+    for column in ("Exercise", "Points", *backends):
+        table.add_column(column)
+    for chapter in chapters:
+        saved = state["results"].get(chapter.name, {})
+        scores = {b: sum(saved.get(e.id, {}).get(b, {}).get("score", 0) for e in chapter.spec.exercises) for b in backends}
+        table.add_row(f"[bold]{chapter.name}[/] {chapter.spec.title}", f"{chapter.spec.max_score}",
+                      *(f"[bold]{scores[b]:g}/{chapter.spec.max_score}[/]" for b in backends))
+        for exercise in chapter.spec.exercises:
+            cells = []
+            for backend in backends:
+                result = saved.get(exercise.id, {}).get(backend)
+                status = Status(result["status"]) if result else None
+                cells.append(Text(f"{_ICON[status]} {status}", style=_STYLE[status]) if status else Text("-", style="dim"))
+            table.add_row(f"  {exercise.id} {exercise.title}", str(exercise.points), *cells)
+    console.print(table)
+    console.print("Next: grader check chapterN to grade a chapter; grader progress --reset to start over")

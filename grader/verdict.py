@@ -178,7 +178,8 @@ def judge_training(
     threshold = exercise.threshold
     value = compute_metric(threshold.metric, attempt.held_out, predictions)
     budget = exercise.budget_s[backend]
-    metrics = {f"test_{threshold.metric}": value, "train_time_s": reply.duration_s}
+    bound = threshold.minimum if threshold.minimum is not None else threshold.maximum
+    metrics = {f"test_{threshold.metric}": value, f"required_{threshold.metric}": bound, "train_time_s": reply.duration_s}
     if not threshold.passes(value):
         message = f"test {threshold.metric} {value:.3f}, {threshold.describe()} required"
         return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)

@@ -56,7 +56,7 @@ def run_grader(tmp_path: Path) -> Callable[..., tuple[subprocess.CompletedProces
             command += ["--json", str(report)]
         finished = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT,
-            env={**_clean_env(), "COLUMNS": "200"},
+            env={**_clean_env(), "COLUMNS": "200", "GRADER_STATE": str(tmp_path / "state.json")},
         )
         data = json.loads(report.read_text()) if report.exists() else None
         return finished, data

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import linecache
+import os
 import random
 import traceback
 from pathlib import Path
@@ -176,7 +177,10 @@ def _one_line(error: BaseException) -> str:
 
 
 def _learner_traceback(error: BaseException) -> str:
-    """The frames from the notebook only; the grader's and Keras's are noise to a learner."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith(LEARNER_FILE_PREFIX)]
+    """The frames from the notebook only (the grader's and Keras's are noise to a learner),
+    or every frame with `grader check --full-traceback`."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not os.environ.get("GRADER_FULL_TRACEBACK"):
+        frames = [f for f in frames if f.filename.startswith(LEARNER_FILE_PREFIX)]
     lines = traceback.format_list(frames) + traceback.format_exception_only(type(error), error)
     return "".join(lines).rstrip()
