@@ -30,8 +30,13 @@ _REPLY_STATUS = {
 }
 
 
-def _result(exercise: ExerciseSpec, status: Status, message: str, **extra: Any) -> ExerciseResult:
+def _result(
+    exercise: ExerciseSpec, status: Status, message: str, hint: str | None = None, **extra: Any
+) -> ExerciseResult:
+    """A result; a failure carries the exercise's first hint unless a better one is given."""
     passed = status is Status.PASSED
+    if hint is None:
+        hint = "" if passed or status is Status.NOT_IMPLEMENTED else exercise.hints[0]
     return ExerciseResult(
         id=exercise.id,
         title=exercise.title,
@@ -39,7 +44,7 @@ def _result(exercise: ExerciseSpec, status: Status, message: str, **extra: Any) 
         score=float(exercise.points) if passed else 0.0,
         max_score=float(exercise.points),
         message=message,
-        hint="" if passed or status is Status.NOT_IMPLEMENTED else exercise.hints[0],
+        hint=hint,
         **extra,
     )
 
@@ -80,13 +85,15 @@ def judge_function(
         comparison = compare_outputs(your_output, expected_output, tolerance)
         if comparison.ok:
             continue
-        message = _named_mistake(exercise, your_output, mistakes[trial], backend) or comparison.message
+        mistake = _named_mistake(exercise, your_output, mistakes[trial], backend)
+        message = mistake or comparison.message
         if exercise.trials > 1:
             message = f"trial {trial + 1} of {exercise.trials}: {message}"
         details = (*comparison.details, "inputs: " + describe_inputs(inputs[trial]))
         if message != comparison.message and comparison.message not in message:
             details = (comparison.message, *details)
-        return _result(exercise, Status.FAILED, message, details=details)
+        # A named mistake says what to do; the generic first hint would only distract.
+        return _result(exercise, Status.FAILED, message, hint="" if mistake else None, details=details)
     return _result(exercise, Status.PASSED, "matches the reference")
 
 

@@ -117,6 +117,14 @@ def test_each_chapter_page_links_its_notebook_and_the_copy_is_the_course_file(si
         assert copy.read_bytes() == chapter.notebook.read_bytes()
 
 
+def test_no_markdown_extension_syntax_is_left_unrendered(site: Path) -> None:
+    # `=== "Tab"` without pymdownx.tabbed, `!!! note` without admonition, ... show up as text.
+    leftover = re.compile(r'^\s*(?:=== "|!!! |\?\?\? |--8<--)', re.M)
+    for path in site.rglob("*.html"):
+        found = leftover.findall(page_text(path))
+        assert not found, f"{path.relative_to(site)} shows unrendered Markdown: {found}"
+
+
 def test_every_table_of_contents_link_has_its_heading(site: Path) -> None:
     for path in site.rglob("*.html"):
         page = path.read_text(encoding="utf-8")

@@ -1,0 +1,130 @@
+"""MkDocs hook: the pages that are generated at build time, so that they cannot drift.
+
+- chapters: the learner notebooks `course/<stem>.ipynb`, rendered by mkdocs-jupyter
+  (never `solutions/`) at the same path in the site, with a download link and a nav entry each;
+- `reference/cli.md`: every `grader` command and option, from the typer app;
+- `reference/datasets/`: one page per dataset in `datasets/manifest.toml`;
+- `reference/thresholds.md`: each training exercise's threshold beside its calibration.
+
+`mkdocs.yml` keeps empty nav sections (`Chapters: []`, `Datasets: []`) that this hook fills.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+if str(PROJECT_ROOT) not in sys.path:  # `mkdocs` may run from anywhere; the grader lives here
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from grader.chapters import Chapter, discover  # noqa: E402
+from grader.data import all_datasets  # noqa: E402
+
+import reference_pages  # noqa: E402  (beside this file; MkDocs puts its folder on sys.path)
+import threshold_pages  # noqa: E402
+
+CHAPTERS_DIR = "course"  # the notebooks keep their repository path: course/<stem>.ipynb
+DATASETS_DIR = "reference/datasets"
+# nbconvert inserts a MathJax 2 loader from a CDN into every notebook; the site typesets with KaTeX.
+_NBCONVERT_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+# nbconvert gives a heading without ASCII letters (the Chinese titles) an empty id and a "#" link.
+_EMPTY_ID_HEADING = re.compile(r'<h([1-6]) id="">(.*?)<a class="anchor-link" href="#">', re.S)
+
+
+def chapter_page(chapter: Chapter) -> str:
+    """The docs path of a chapter's notebook page."""
+    return f"{CHAPTERS_DIR}/{chapter.notebook.name}"
+
+
+def published_chapters() -> list[Chapter]:
+    """Chapters whose learner notebook exists in `course/`, in chapter order."""
+    return [chapter for chapter in discover() if chapter.notebook.is_file()]
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    chapters = published_chapters()
+    chapter_entries = [f"{CHAPTERS_DIR}/index.md"] + [
+        {reference_pages.chapter_title(chapter): chapter_page(chapter)} for chapter in chapters
+    ]
+    dataset_entries = [f"{DATASETS_DIR}/index.md"] + [
+        {info.title: f"{DATASETS_DIR}/{info.name}.md"} for info in all_datasets()
+    ]
+    _fill_section(config.nav, ("Chapters",), chapter_entries)
+    _fill_section(config.nav, ("Reference", "Datasets"), dataset_entries)
+    return config
+
+
+def _fill_section(nav: list | None, titles: tuple[str, ...], entries: list) -> None:
+    """Replace the empty section at `titles` in the nav (e.g. `Chapters: []`) by `entries`."""
+    items = nav or []
+    for depth, title in enumerate(titles):
+        section = next((item for item in items if isinstance(item, dict) and title in item), None)
+        if section is None or not isinstance(section[title], list):
+            path = " > ".join(titles[: depth + 1])
+            raise PluginError(f"mkdocs.yml: the nav needs a section {path!r} (use `{title}: []` for the hook to fill).")
+        if depth == len(titles) - 1:
+            section[title] = entries
+        items = section[title]
+
+
+@event_priority(50)  # before mkdocs-jupyter's on_files, so that it wraps the notebooks added here
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    chapters = published_chapters()
+    datasets = all_datasets()
+    for chapter in chapters:
+        # A real File rooted at the repository (not File.generated): mkdocs-jupyter's wrapper needs src_dir.
+        files.append(File(chapter_page(chapter), str(PROJECT_ROOT), config.site_dir, config.use_directory_urls))
+    pages = {
+        f"{CHAPTERS_DIR}/index.md": reference_pages.chapters_index(chapters, chapter_page),
+        "reference/cli.md": reference_pages.cli_reference(),
+        "reference/thresholds.md": threshold_pages.thresholds_page(
+            discover(), {chapter.name: chapter_page(chapter) for chapter in chapters}
+        ),
+        f"{DATASETS_DIR}/index.md": reference_pages.datasets_index(datasets),
+    }
+    for info in datasets:
+        pages[f"{DATASETS_DIR}/{info.name}.md"] = reference_pages.dataset_page(info, chapters, chapter_page)
+    for src_uri, content in pages.items():
+        files.append(File.generated(config, src_uri, content=content))
+    return files
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    if not page.file.src_uri.endswith(".ipynb"):
+        return html
+    name = Path(page.file.abs_src_path or page.file.src_uri).name
+    html = _name_empty_headings(_NBCONVERT_MATHJAX.sub("", html), page)
+    # Material styles `headerlink` permalinks (shown on hover) and leaves them out of the search index.
+    return reference_pages.download_box(name) + html.replace('class="anchor-link"', 'class="headerlink"')
+
+
+def _name_empty_headings(html: str, page: Page) -> str:
+    """Give headings that nbconvert left without an id the id that the page's TOC links to."""
+    ids: dict[str, str] = {}
+    items = list(page.toc)
+    while items:
+        item = items.pop(0)
+        ids.setdefault(item.title, item.id)
+        items += item.children
+
+    def named(match: re.Match[str]) -> str:
+        level, title = match.groups()
+        anchor = ids.get(re.sub(r"<[^>]+>", "", title).strip(), f"section-{match.start()}")
+        return f'<h{level} id="{anchor}">{title}<a class="anchor-link" href="#{anchor}">'
+
+    return _EMPTY_ID_HEADING.sub(named, html)
+
+
+def on_serve(server, config: MkDocsConfig, builder):  # noqa: ANN001 - livereload's types
+    """`mkdocs serve` also rebuilds when a notebook, a manifest or a calibration changes."""
+    for path in ("course", "solutions", "datasets/manifest.toml", "grader/cli.py"):
+        server.watch(str(PROJECT_ROOT / path))
+    return server

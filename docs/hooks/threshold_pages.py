@@ -1,0 +1,201 @@
+"""The thresholds page: each training exercise's threshold and budget beside its calibration.
+
+The threshold and the time budgets come from the chapter's manifest; the measurements from
+`solutions/<stem>.calibration.json`, written by `grader calibrate ... --write`. That file is read
+defensively: a missing file, exercise or backend reads as "not calibrated yet".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from grader.chapters import Chapter
+from grader.spec import BACKENDS, ExerciseSpec
+
+NOT_CALIBRATED = "not calibrated yet"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """A threshold: the metric must be at least `minimum` or at most `maximum`."""
+
+    metric: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def met_by(self, value: float) -> bool:
+        if self.minimum is not None and value < self.minimum:
+            return False
+        return self.maximum is None or value <= self.maximum
+
+    def __str__(self) -> str:
+        parts = [f"≥ {self.minimum:g}" if self.minimum is not None else "", f"≤ {self.maximum:g}" if self.maximum is not None else ""]
+        return f"{self.metric} {' and '.join(p for p in parts if p)}"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One backend's calibration runs: a value and a time per seed (None where a run failed)."""
+
+    values: tuple[float | None, ...]
+    times_s: tuple[float | None, ...]
+    keras_version: str = ""
+    backend_version: str = ""
+
+    def pass_rate(self, bounds: Bounds, budget_s: float | None) -> float:
+        """Share of seeds whose value meets the threshold within the time budget."""
+        passed = [
+            value is not None and bounds.met_by(value) and (budget_s is None or (time is not None and time <= budget_s))
+            for value, time in zip(self.values, self.times_s + (None,) * len(self.values))
+        ]
+        return sum(passed) / len(passed) if passed else 0.0
+
+
+def bounds_of(exercise: ExerciseSpec, calibrated: Mapping[str, Any]) -> Bounds | None:
+    """The manifest's threshold (min or max); the calibration's own if the manifest has none."""
+    threshold = exercise.threshold
+    if threshold is not None:
+        return Bounds(threshold.metric, _number(getattr(threshold, "minimum", None)), _number(getattr(threshold, "maximum", None)))
+    raw = calibrated.get("threshold")
+    if isinstance(raw, Mapping) and ("min" in raw or "max" in raw):
+        return Bounds(str(calibrated.get("metric", raw.get("metric", "metric"))), _number(raw.get("min")), _number(raw.get("max")))
+    return None
+
+
+def read_calibration(chapter: Chapter) -> tuple[dict[str, Any], str]:
+    """The calibration's `exercises` table, and a note on the file (where it was measured, or why it is unusable)."""
+    name = f"`{chapter.calibration.name}`"
+    if not chapter.calibration.is_file():
+        return {}, f"{name} does not exist yet."
+    try:
+        data = json.loads(chapter.calibration.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        return {}, f"{name} could not be read ({type(error).__name__}: {error})."
+    exercises = data.get("exercises") if isinstance(data, dict) else None
+    if not isinstance(exercises, dict):
+        return {}, f"{name} has no `exercises` table."
+    machine = data.get("measured_on")
+    if isinstance(machine, dict) and machine:
+        described = ", ".join(f"{key} {value}" for key, value in machine.items())
+        return exercises, f"Measured on: {described} ({name})."
+    return exercises, f"From {name}."
+
+
+def measured_of(raw: Any) -> Measured | None:
+    """One backend's entry of the calibration, or None if it has no measurements."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("values"), list):
+        return None
+    times = raw.get("times_s") if isinstance(raw.get("times_s"), list) else []
+    return Measured(
+        values=tuple(_number(v) for v in raw["values"]),
+        times_s=tuple(_number(t) for t in times),
+        keras_version=str(raw.get("keras_version", "")),
+        backend_version=str(raw.get("backend_version", "")),
+    )
+
+
+def thresholds_page(chapters: list[Chapter], pages: Mapping[str, str]) -> str:
+    """The whole page: one section per chapter, one table per thresholded exercise.
+
+    Args:
+        chapters: every chapter, published or not.
+        pages: chapter name to its docs page, for the published ones.
+    """
+    lines = [
+        "# Thresholds and calibration",
+        "",
+        "<!-- Generated at build time by docs/hooks/generate.py from solutions/*.toml and "
+        "solutions/*.calibration.json: edit those, not this page. -->",
+        "",
+        "A training exercise passes when the learner's model reaches the threshold on a held-out test split "
+        "*and* training finishes within the backend's time budget. Both come from the chapter's manifest; "
+        "the measurements below come from training the reference solution over many seeds with "
+        "`grader calibrate chapterN --backend all --seeds 20 --write`. The pass rate is the share of those "
+        "seeds that met the threshold within the budget,",
+        "",
+        r"$$\text{pass rate} = \frac{\#\{\text{seeds } s : m_s \ge \text{min} \text{ and } t_s \le \text{budget}\}}"
+        r"{\#\text{seeds}},$$",
+        "",
+        r"with $m_s$ the held-out metric and $t_s$ the training time of seed $s$ ($\le \text{max}$ for a metric "
+        "that must stay low). A threshold that the reference does not pass (nearly) always is too strict for "
+        f"learners{_required_rate()}.",
+    ]
+    sections = [_chapter_section(chapter, pages.get(chapter.name)) for chapter in chapters]
+    sections = [section for section in sections if section]
+    lines += [line for section in sections for line in section] or ["", "No exercise has a threshold yet."]
+    return "\n".join(lines) + "\n"
+
+
+def _chapter_section(chapter: Chapter, page: str | None) -> list[str]:
+    exercises = [e for e in chapter.spec.exercises if e.threshold is not None or e.kind == "training"]
+    if not exercises:
+        return []
+    title = f"[{chapter.spec.title}](../{page})" if page else chapter.spec.title
+    calibration, note = read_calibration(chapter)
+    lines = ["", f"## Chapter {chapter.number} — {title}", ""]
+    lines += [f"*{note}*", ""]
+    for exercise in exercises:
+        lines += _exercise_section(chapter, exercise, calibration.get(exercise.id))
+    return lines
+
+
+def _exercise_section(chapter: Chapter, exercise: ExerciseSpec, calibrated: Any) -> list[str]:
+    calibrated = calibrated if isinstance(calibrated, Mapping) else {}
+    bounds = bounds_of(exercise, calibrated)
+    budgets = ", ".join(f"{backend} {seconds:g} s" for backend, seconds in exercise.budget_s.items())
+    lines = [
+        f"### {exercise.id} {exercise.title}",
+        "",
+        f"Threshold: **{bounds or 'none'}** on held-out data. Time budget: {budgets or 'none'}.",
+        "",
+    ]
+    backends = calibrated.get("backends") if isinstance(calibrated.get("backends"), Mapping) else {}
+    if not backends:
+        command = f"grader calibrate {chapter.name} -e {exercise.id} --backend all --seeds 20 --write"
+        return lines + [f"Not calibrated yet. Run `{command}`.", ""]
+    metric = bounds.metric if bounds else "metric"
+    lines += [
+        f"| Backend | Seeds | {metric}: min / median / max | Pass rate | Time: median / max | Budget | Measured with |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for backend in [*BACKENDS, *sorted(set(backends) - set(BACKENDS))]:
+        lines.append(_backend_row(backend, measured_of(backends.get(backend)), bounds, exercise.budget_s.get(backend)))
+    return lines + [""]
+
+
+def _backend_row(backend: str, measured: Measured | None, bounds: Bounds | None, budget_s: float | None) -> str:
+    budget = f"{budget_s:g} s" if budget_s is not None else "none"
+    if measured is None or not measured.values:
+        return f"| {backend} | 0 | {NOT_CALIBRATED} | | | {budget} | |"
+    values = [v for v in measured.values if v is not None]
+    times = [t for t in measured.times_s if t is not None]
+    spread = " / ".join(f"{x:.3f}" for x in _min_median_max(values)) or "no run finished"
+    rate = measured.pass_rate(bounds, budget_s) if bounds else None
+    passed = f"{rate:.0%} ({round(rate * len(measured.values))}/{len(measured.values)})" if rate is not None else ""
+    timing = " / ".join(f"{t:.1f} s" for t in _min_median_max(times)[1:])
+    versions = f"Keras {measured.keras_version}, {backend} {measured.backend_version}" if measured.keras_version else ""
+    return f"| {backend} | {len(measured.values)} | {spread} | {passed} | {timing} | {budget} | {versions} |"
+
+
+def _required_rate() -> str:
+    """The pass rate `grader calibrate` asks for, if the grader says so."""
+    try:
+        from grader.calibrate import PASS_RATE_REQUIRED
+    except ImportError:
+        return ""
+    return f" (`grader calibrate` requires {PASS_RATE_REQUIRED:.0%})"
+
+
+def _min_median_max(numbers: list[float]) -> tuple[float, ...]:
+    return (min(numbers), statistics.median(numbers), max(numbers)) if numbers else ()
+
+
+def _number(value: Any) -> float | None:
+    """A finite float, or None for anything else (a failed run, a missing value)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
