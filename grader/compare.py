@@ -49,7 +49,10 @@ def compare_arrays(yours: np.ndarray, expected: np.ndarray, tolerance: Tolerance
     yours, expected = np.asarray(yours), np.asarray(expected)
     if yours.shape != expected.shape:
         return Comparison(False, _shape_message(yours.shape, expected.shape))
-    if expected.dtype.kind in "USb" or yours.dtype.kind in "US":
+    if (expected.dtype.kind in "US") != (yours.dtype.kind in "US"):
+        kind = "text" if expected.dtype.kind in "US" else "numbers"
+        return Comparison(False, f"expected {kind} like {expected.flat[0].item()!r}, got {yours.flat[0].item()!r}")
+    if expected.dtype.kind in "USb":
         return _compare_exact(yours, expected)
     yours64, expected64 = yours.astype(np.float64), expected.astype(np.float64)
     bad = _non_finite_message(yours64, expected64)
@@ -73,7 +76,8 @@ def _compare_exact(yours: np.ndarray, expected: np.ndarray) -> Comparison:
     if np.all(equal):
         return Comparison(True)
     index = tuple(int(i) for i in np.argwhere(~np.asarray(equal))[0])
-    return Comparison(False, f"differs at {_index(index)}: got {yours[index]!r}, expected {expected[index]!r}")
+    where = f" at {_index(index)}" if index else ""
+    return Comparison(False, f"got {yours[index].item()!r}{where}, expected {expected[index].item()!r}")
 
 
 def _non_finite_message(yours: np.ndarray, expected: np.ndarray) -> str:

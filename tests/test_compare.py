@@ -46,3 +46,13 @@ def test_dict_entries_are_named_in_the_message():
     expected = {STRUCTURE_KEY: np.asarray("{a: array}"), "result['a']": np.array(0.5)}
     yours = {STRUCTURE_KEY: np.asarray("{a: array}"), "result['a']": np.array(0.25)}
     assert compare_outputs(yours, expected, TIGHT).message == "result['a']: got 0.25, expected 0.5"
+
+
+def test_text_is_compared_exactly():
+    assert compare_arrays(np.asarray("sigmoid"), np.asarray("sigmoid"), TIGHT).ok
+    assert compare_arrays(np.asarray("softmax"), np.asarray("sigmoid"), TIGHT).message == (
+        "got 'softmax', expected 'sigmoid'"
+    )
+    assert compare_arrays(np.asarray(1.0), np.asarray("sigmoid"), TIGHT).message == (
+        "expected text like 'sigmoid', got 1.0"
+    )

@@ -84,7 +84,7 @@ def test_an_object_that_equals_everything_is_refused(chapter4, tmp_path, run_gra
     """
     finished, report = grade_44(chapter4, tmp_path, run_grader, body)
     assert statuses(report) == {"4.4": "error"}
-    assert "expected arrays, tensors or numbers" in messages(report)["4.4"]
+    assert "expected arrays, tensors, numbers or strings" in messages(report)["4.4"]
     assert "Anything" in messages(report)["4.4"]
 
 

@@ -1,7 +1,7 @@
 """Turn whatever an entry point returned into named NumPy arrays.
 
-Tensors of any backend, NumPy arrays, numbers, and tuples, lists and dicts of
-them are accepted. Anything else (an object with a clever `__eq__`, say) is
+Tensors of any backend, NumPy arrays, numbers, strings, and tuples, lists and
+dicts of them are accepted. Anything else (an object with a clever `__eq__`, say) is
 refused here, so only plain arrays ever reach the comparison.
 """
 
@@ -38,11 +38,11 @@ def to_array(value: Any) -> np.ndarray:
     """A plain numeric NumPy array, or a TypeError that names what was received."""
     if keras.ops.is_tensor(value) or hasattr(value, "__array_namespace__"):
         value = keras.ops.convert_to_numpy(value)
-    if not isinstance(value, (np.ndarray, np.generic, int, float, bool)):
+    if not isinstance(value, (np.ndarray, np.generic, int, float, bool, str)):
         raise TypeError(
-            f"expected arrays, tensors or numbers. Received: an object of type {type(value).__name__}"
+            f"expected arrays, tensors, numbers or strings. Received: an object of type {type(value).__name__}"
         )
     array = np.asarray(value)
-    if array.dtype.kind not in "biufc":
-        raise TypeError(f"expected numbers. Received: an array of dtype {array.dtype}")
+    if array.dtype.kind not in "biufcU":
+        raise TypeError(f"expected numbers or strings. Received: an array of dtype {array.dtype}")
     return array
