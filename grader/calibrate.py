@@ -63,6 +63,7 @@ def calibrate_chapter(
         _measure(chapter, exercise, backend, seeds, cells, progress)
         for exercise in exercises
         for backend in backends
+        if backend in exercise.backends
     ]
 
 

@@ -104,8 +104,9 @@ def grade_backend(
     plan: Plan, backend: str, learner_cells: list[Cell], reference_cells: list[Cell], status: Status
 ) -> BackendReport:
     """Grade every exercise of `plan` on one backend."""
+    runnable = [exercise for exercise in plan.exercises if backend in exercise.backends]
     with tempfile.TemporaryDirectory(prefix=f"grader-{backend}-") as tmp:
-        attempts = [prepare_attempt(plan, exercise, learner_cells, reference_cells) for exercise in plan.exercises]
+        attempts = [prepare_attempt(plan, exercise, learner_cells, reference_cells) for exercise in runnable]
         learner = Worker(backend, Path(tmp) / "learner")
         try:
             environment = learner.start()
@@ -116,7 +117,9 @@ def grade_backend(
             return _setup_failure(plan, backend, str(error))
         finally:
             learner.stop()
-        results = judge_attempts(plan, backend, attempts, reference_cells, Path(tmp) / "reference", status)
+        judged = judge_attempts(plan, backend, attempts, reference_cells, Path(tmp) / "reference", status)
+    by_id = {result.id: result for result in judged}
+    results = [by_id.get(e.id) or verdict.skipped(e, backend, plan.chapter.name) for e in plan.exercises]
     return BackendReport(
         backend=backend,
         keras_version=str(environment.get("keras_version", "")),

@@ -26,9 +26,10 @@ _STYLE = {
     Status.TIMEOUT: "bold yellow",
     Status.NOT_IMPLEMENTED: "dim",
     Status.MISSING: "yellow",
+    Status.SKIPPED: "dim cyan",
 }
 _ICON = {Status.PASSED: "✓", Status.FAILED: "✗", Status.ERROR: "!", Status.TIMEOUT: "⏱",
-         Status.NOT_IMPLEMENTED: "·", Status.MISSING: "?"}
+         Status.NOT_IMPLEMENTED: "·", Status.MISSING: "?", Status.SKIPPED: "-"}
 
 
 def print_report(report: RunReport, console: Console, *, verbose: bool = False, next_chapter: str = "") -> None:
@@ -73,7 +74,7 @@ def _backend_table(backend: BackendReport) -> Table:
 
 
 def _print_details(result: ExerciseResult, console: Console, *, verbose: bool) -> None:
-    if result.passed or result.status is Status.NOT_IMPLEMENTED:
+    if result.ok or result.status is Status.NOT_IMPLEMENTED:
         return
     lines = result.details if verbose else result.details[:8]
     if lines or result.hint:
@@ -89,7 +90,7 @@ def _print_details(result: ExerciseResult, console: Console, *, verbose: bool) -
 def next_step(report: RunReport, next_chapter: str = "") -> str:
     """The one thing to do next, with the exact command."""
     chapter = report.chapter
-    failing = [r for b in report.backends for r in b.exercises if not r.passed]
+    failing = [r for b in report.backends for r in b.exercises if not r.ok]
     if not failing:
         then = f"grader check {next_chapter}" if next_chapter else "grader list, to choose what comes next"
         return f"All passed. Next: {then}"

@@ -115,6 +115,7 @@ class ExerciseSpec:
     budget_s: dict[str, float] = field(default_factory=dict)
     probe: str = ""
     speed: Speed | None = None
+    backends: tuple[str, ...] = BACKENDS  # where it can be graded; elsewhere it is skipped
 
     def tolerance_for(self, backend: str) -> Tolerance:
         """The tolerance on `backend`, falling back to the exercise's default."""
@@ -188,7 +189,7 @@ def load_chapter_spec(path: Path) -> ChapterSpec:
 
 _EXERCISE_KEYS = {
     "id", "title", "kind", "entry", "points", "hints", "timeout_s", "trials",
-    "inputs", "dims", "tolerance", "mistakes", "data", "threshold", "budget_s", "probe", "speed",
+    "inputs", "dims", "tolerance", "mistakes", "data", "threshold", "budget_s", "probe", "speed", "backends",
 }
 
 
@@ -223,6 +224,7 @@ def _parse_exercise(raw: dict[str, Any], path: Path) -> ExerciseSpec:
         budget_s={k: float(v) for k, v in raw.get("budget_s", {}).items()},
         probe=str(raw.get("probe", "")),
         speed=Speed(**raw["speed"]) if "speed" in raw else None,
+        backends=tuple(raw.get("backends", BACKENDS)),
     )
     _check_kind_fields(exercise, where)
     return exercise
@@ -253,10 +255,12 @@ def _parse_threshold(raw: dict[str, Any] | None, where: str) -> Threshold | None
 
 
 def _check_kind_fields(exercise: ExerciseSpec, where: str) -> None:
+    if not set(exercise.backends) <= set(BACKENDS) or not exercise.backends:
+        raise SpecError(f"{where}: backends must be some of {BACKENDS}. Received: {list(exercise.backends)}")
     if exercise.kind == "training":
         if exercise.data is None or exercise.threshold is None:
             raise SpecError(f"{where}: a training exercise needs [data] and [threshold].")
-        missing = [b for b in BACKENDS if b not in exercise.budget_s]
+        missing = [b for b in exercise.backends if b not in exercise.budget_s]
         if missing:
             raise SpecError(f"{where}: budget_s needs a time budget for {missing}.")
 

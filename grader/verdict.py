@@ -63,6 +63,13 @@ def unsuccessful(exercise: ExerciseSpec, missing: str, replies: list[Reply]) -> 
     return _result(exercise, status, message, details=details, duration_s=sum(r.duration_s for r in replies))
 
 
+def skipped(exercise: ExerciseSpec, backend: str, chapter: str) -> ExerciseResult:
+    """An exercise that needs another backend: said plainly, and not counted."""
+    needed = " or ".join(exercise.backends)
+    message = f"needs the {needed} backend, not {backend}: grader check {chapter} -e {exercise.id} --backend {exercise.backends[0]}"
+    return replace(_result(exercise, Status.SKIPPED, message, hint=""), score=0.0, max_score=0.0)
+
+
 def grader_error(exercise: ExerciseSpec, message: str) -> ExerciseResult:
     """The grader itself could not judge: an error, never a pass."""
     return _result(exercise, Status.ERROR, message)

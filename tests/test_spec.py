@@ -56,3 +56,10 @@ def test_every_shipped_manifest_is_valid_and_every_exercise_has_hints():
     for chapter in discover():
         assert chapter.spec.exercises
         assert all(exercise.hints for exercise in chapter.spec.exercises)
+
+
+def test_an_exercise_may_need_one_backend(tmp_path):
+    spec = load_chapter_spec(write(tmp_path, GOOD.replace('points = 1', 'points = 1\nbackends = ["jax"]')))
+    assert spec.exercises[0].backends == ("jax",)
+    with pytest.raises(SpecError, match="backends must be some of"):
+        load_chapter_spec(write(tmp_path, GOOD.replace('points = 1', 'points = 1\nbackends = ["mxnet"]')))
