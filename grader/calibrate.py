@@ -1,8 +1,8 @@
 """`grader calibrate`: measure the reference over many seeds on each backend.
 
 Each seed trains the reference solution in a fresh worker (as a learner's code
-would be run: cold start, same split rule, same time measurement), then a
-reference worker evaluates it on the held-out split. The distribution of the
+would be run: cold start, same split rule, same time measurement); one
+reference worker then evaluates every seed's model on its held-out split. The distribution of the
 metric and of the training time, and the pass rate under the manifest's
 threshold and budget, are printed; `--write` keeps them in the chapter's
 `.calibration.json`, where tests and the docs read them.
@@ -23,11 +23,13 @@ from rich.console import Console
 from rich.table import Table
 
 from .chapters import Chapter
-from .grading import Plan, judge_attempts, prepare_attempt, run_learner
+from .grading import Plan, judge_attempt, prepare_attempt, run_learner
+from .reference import ReferenceWorker
 from .notebook import read_code_cells
 from .results import Status
 from .runner import Worker
 from .spec import ExerciseSpec
+from .verdict import unsuccessful
 
 PASS_RATE_REQUIRED = 0.99
 
@@ -69,15 +71,21 @@ def calibrate_chapter(
 
 def _measure(chapter, exercise, backend, seeds, cells, progress) -> Measurement:
     values, times, passed, environment = [], [], [], {}
-    for seed in seeds:
-        progress(f"{exercise.id} on {backend}: seed {seed}", advance=True)
-        plan = Plan(chapter, (exercise,), chapter.source, seed)
-        attempt = prepare_attempt(plan, exercise, cells, cells)
-        with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as tmp:
-            with Worker(backend, Path(tmp) / "learner") as learner:  # a cold worker per seed, like a real check
+    with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as tmp:
+        attempts = []
+        for seed in seeds:
+            progress(f"{exercise.id} on {backend}: training with seed {seed}", advance=True)
+            plan = Plan(chapter, (exercise,), chapter.source, seed)
+            attempt = prepare_attempt(plan, exercise, cells, cells)
+            with Worker(backend, Path(tmp) / f"learner-{seed}") as learner:  # cold, like a real check
                 environment = learner.start()
                 run_learner(plan, learner, attempt)
-            [result] = judge_attempts(plan, backend, [attempt], cells, Path(tmp) / "reference", lambda *_, **__: None)
+            attempts.append((plan, attempt))
+        progress(f"{exercise.id} on {backend}: evaluating {len(seeds)} models")
+        with ReferenceWorker(backend, Path(tmp) / "reference", cells, seeds[0]) as reference:
+            results = [judge_attempt(plan, backend, attempt, reference) if attempt.succeeded
+                       else unsuccessful(exercise, attempt.missing, attempt.all_replies) for plan, attempt in attempts]
+    for result in results:
         if result.status not in (Status.PASSED, Status.FAILED) or not result.metrics:
             raise RuntimeError(f"the reference of {exercise.id} did not run on {backend}: {result.message}")
         assert exercise.threshold is not None

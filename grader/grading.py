@@ -213,12 +213,13 @@ def judge_attempts(
         with ReferenceWorker(backend, folder, reference_cells, plan.seed) as reference:
             for attempt in pending:
                 status(f"{backend}: checking {attempt.exercise.id} against the reference")
-                result = _judge(plan, backend, attempt, reference)
+                result = judge_attempt(plan, backend, attempt, reference)
                 results[attempt.exercise.id] = replace(result, duration_s=attempt.duration_s)
     return [results[a.exercise.id] for a in attempts]
 
 
-def _judge(plan: Plan, backend: str, attempt: Attempt, reference: ReferenceWorker) -> ExerciseResult:
+def judge_attempt(plan: Plan, backend: str, attempt: Attempt, reference: ReferenceWorker) -> ExerciseResult:
+    """Judge one successful attempt with the reference worker's help."""
     exercise = attempt.exercise
     timeout = plan.timeout_for(exercise)
     try:
