@@ -12,6 +12,8 @@ def compute_metric(name: str, held_out: dict[str, np.ndarray], predictions: np.n
     multi-class models output one score per class (the largest wins).
     `mae_vs_last_value` is a forecaster's mean absolute error divided by that of
     the naive forecast "the next value equals the last one": below 1 beats it.
+    `log_loss` is the held-out cross-entropy of predicted probabilities (binary
+    for one column, categorical against integer labels otherwise): lower is better.
 
     Example:
         >>> compute_metric("accuracy", {"y_test": np.array([0, 1])}, np.array([[0.2], [0.9]]))
@@ -23,10 +25,36 @@ def compute_metric(name: str, held_out: dict[str, np.ndarray], predictions: np.n
         return compute_metric("mae", held_out, predictions) / compute_metric("mae", held_out, naive)
     if name == "accuracy":
         return float(np.mean(predicted_classes(predictions) == np.asarray(y_true).reshape(-1)))
+    if name == "roc_auc":
+        return roc_auc(np.asarray(y_true).reshape(-1), np.asarray(predictions, np.float64).reshape(-1))
+    if name == "log_loss":
+        return log_loss(y_true, predictions)
     if name in ("mae", "rmse"):
         error = np.asarray(predictions, np.float64).reshape(-1) - np.asarray(y_true, np.float64).reshape(-1)
         return float(np.mean(np.abs(error)) if name == "mae" else np.sqrt(np.mean(error**2)))
-    raise ValueError(f"Unknown metric {name!r}: expected accuracy, mae, rmse or mae_vs_last_value.")
+    raise ValueError(f"Unknown metric {name!r}: expected accuracy, roc_auc, log_loss, mae, rmse or mae_vs_last_value.")
+
+
+_NAMES = {"roc_auc": "ROC AUC", "log_loss": "log loss", "mae": "MAE", "rmse": "RMSE",
+          "mae_vs_last_value": "MAE relative to the naive forecast"}
+
+
+def metric_name(name: str) -> str:
+    """How a learner reads a metric's name: `ROC AUC` for `roc_auc`."""
+    return _NAMES.get(name, name)
+
+
+def roc_auc(y_true: np.ndarray, scores: np.ndarray) -> float:
+    """The probability that a random positive scores above a random negative (ties count half).
+
+    Unlike accuracy on a small test split, it does not reward predicting the
+    majority class: a constant score gets exactly 0.5.
+    """
+    positives, negatives = scores[y_true == 1][:, None], scores[y_true != 1][None, :]
+    if not positives.size or not negatives.size:
+        return float("nan")
+    wins = np.sum(positives > negatives) + 0.5 * np.sum(positives == negatives)
+    return float(wins / (positives.size * negatives.size))
 
 
 def predicted_classes(predictions: np.ndarray) -> np.ndarray:
@@ -35,3 +63,18 @@ def predicted_classes(predictions: np.ndarray) -> np.ndarray:
     if predictions.ndim == 1 or predictions.shape[-1] == 1:
         return (predictions.reshape(-1) > 0.5).astype(np.int64)
     return np.argmax(predictions, axis=-1)
+
+
+def log_loss(y_true: np.ndarray, predictions: np.ndarray, epsilon: float = 1e-7) -> float:
+    """Mean cross-entropy of probabilities, clipped to [epsilon, 1 - epsilon] as Keras does.
+
+    Example:
+        >>> round(log_loss(np.array([0, 1]), np.array([[0.5], [0.5]])), 4)
+        0.6931
+    """
+    probabilities = np.clip(np.asarray(predictions, np.float64), epsilon, 1 - epsilon)
+    labels = np.asarray(y_true).reshape(-1).astype(np.int64)
+    if probabilities.ndim == 1 or probabilities.shape[-1] == 1:
+        p = probabilities.reshape(-1)
+        return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
+    return float(-np.mean(np.log(probabilities[np.arange(len(labels)), labels])))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .compare import Comparison, compare_outputs
-from .metrics import compute_metric
+from .metrics import compute_metric, metric_name
 from .runner import Reply
 from .results import ExerciseResult, Status
 from .spec import ExerciseSpec
@@ -195,12 +195,13 @@ def judge_training(
     bound = threshold.minimum if threshold.minimum is not None else threshold.maximum
     metrics = {f"test_{threshold.metric}": value, f"required_{threshold.metric}": bound, "train_time_s": reply.duration_s}
     if not threshold.passes(value):
-        message = f"test {threshold.metric} {value:.3f}, {threshold.describe()} required"
+        message = f"test {metric_name(threshold.metric)} {value:.3f}, {threshold.describe()} required"
         return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
     if reply.duration_s > budget:
         message = f"training took {reply.duration_s:.1f} s, over the {budget:g} s budget on {backend}"
         return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
-    message = f"test {threshold.metric} {value:.3f} ({threshold.describe()}), trained in {reply.duration_s:.1f} s (budget {budget:g} s)"
+    message = (f"test {metric_name(threshold.metric)} {value:.3f} ({threshold.describe()}), "
+               f"trained in {reply.duration_s:.1f} s (budget {budget:g} s)")
     return _result(exercise, Status.PASSED, message, metrics=metrics, **extra)
 
 
