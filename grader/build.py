@@ -137,14 +137,41 @@ def notebook_text(notebook: NotebookNode) -> str:
     return nbformat.writes(notebook) + "\n"
 
 
-def build(chapters: list[Chapter]) -> list[Path]:
-    """Write every chapter's learner notebook; return the paths written."""
-    written = []
-    for chapter in chapters:
+def build(chapters: list[Chapter], *, force: bool = False) -> list[Path]:
+    """Write every chapter's learner notebook; return the paths written.
+
+    Raises:
+        BuildError: a course notebook holds a learner's work (an exercise
+            without its stub); it is left untouched unless `force`.
+    """
+    notebooks = {chapter: learner_notebook(chapter) for chapter in chapters}
+    if not force:
+        for chapter in chapters:
+            worked = exercises_with_work(chapter.notebook)
+            if worked:
+                raise BuildError(
+                    f"{chapter.notebook} holds your work in exercise {', '.join(worked)}; nothing was written. "
+                    "Copy it elsewhere first, or rebuild anyway with: grader build --force"
+                )
+    for chapter, notebook in notebooks.items():
         chapter.notebook.parent.mkdir(parents=True, exist_ok=True)
-        chapter.notebook.write_text(notebook_text(learner_notebook(chapter)), encoding="utf-8")
-        written.append(chapter.notebook)
-    return written
+        chapter.notebook.write_text(notebook_text(notebook), encoding="utf-8")
+    return [chapter.notebook for chapter in chapters]
+
+
+def exercises_with_work(path: Path) -> list[str]:
+    """The exercises of an existing course notebook whose stub has been replaced."""
+    if not path.exists():
+        return []
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception:  # an unreadable notebook still deserves not to be overwritten
+        return ["(unreadable notebook)"]
+    return [
+        cell.metadata["grader"]["exercise"]
+        for cell in notebook.cells
+        if "exercise" in cell.metadata.get("tags", []) and "raise NotImplementedError(\"Exercise" not in cell.source
+    ]
 
 
 def stale(chapters: list[Chapter], course_dir: Path) -> list[Staleness]:

@@ -107,11 +107,20 @@ def check(
     plan = Plan(chapter, exercises, target, run_seed, timeout)
     console.print(f"Grading {chapter.name} ({_relative(target)}) on {', '.join(chosen)} with seed {run_seed}")
     report = run_check(plan, chosen, record_progress=not solutions)
-    later = [c.name for c in discover() if c.number > chapter.number]
-    print_report(report, console, verbose=verbose, next_chapter=later[0] if later else "")
+    print_report(report, console, verbose=verbose, next_step=_after(chapter, exercises))
     if json_path:
         write_json(report, json_path)
     raise typer.Exit(0 if report.passed else 1)
+
+
+def _after(chapter: Chapter, graded: tuple[ExerciseSpec, ...]) -> str:
+    """What to grade once these exercises pass: the chapter's next exercise, else the next chapter."""
+    last = chapter.spec.exercises.index(graded[-1])
+    rest = [e for e in chapter.spec.exercises[last + 1 :] if e not in graded]
+    if rest:
+        return f"grader check {chapter.name} -e {rest[0].id} ({rest[0].title})"
+    later = [c.name for c in discover() if c.number > chapter.number]
+    return f"grader check {later[0]}" if later else "grader progress, to see what is left"
 
 
 def run_check(plan: Plan, backends: list[str], *, record_progress: bool) -> RunReport:
@@ -191,6 +200,7 @@ def progress_command(
 def build_command(
     check_only: Annotated[bool, typer.Option("--check", help="Only report course notebooks that are stale.")] = False,
     solved: Annotated[Optional[Path], typer.Option(help="Also write the solved notebooks (for nbval) here.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite course notebooks even if they hold a learner's work.")] = False,
 ) -> None:
     """Generate course/ from solutions/ (the only way course/ changes)."""
     chapters = discover()
@@ -204,7 +214,7 @@ def build_command(
                 raise typer.Exit(1)
             console.print(f"course/ is up to date ({len(chapters)} chapters).")
             return
-        for path in builder.build(chapters):
+        for path in builder.build(chapters, force=force):
             console.print(f"wrote {_relative(path)}")
         if solved:
             for path in builder.write_solved(chapters, solved):

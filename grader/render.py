@@ -32,7 +32,7 @@ _ICON = {Status.PASSED: "✓", Status.FAILED: "✗", Status.ERROR: "!", Status.T
          Status.NOT_IMPLEMENTED: "·", Status.MISSING: "?", Status.SKIPPED: "-"}
 
 
-def print_report(report: RunReport, console: Console, *, verbose: bool = False, next_chapter: str = "") -> None:
+def print_report(report: RunReport, console: Console, *, verbose: bool = False, next_step: str = "") -> None:
     """One table per backend, then the score and the next step."""
     for backend in report.backends:
         console.print(_backend_table(backend))
@@ -41,7 +41,7 @@ def print_report(report: RunReport, console: Console, *, verbose: bool = False, 
         for result in backend.exercises:
             _print_details(result, console, verbose=verbose)
     console.print(f"Score: [bold]{report.score:g}/{report.max_score:g}[/] (seed {report.seed})")
-    console.print(next_step(report, next_chapter))
+    console.print(what_next(report, next_step))
 
 
 @contextmanager
@@ -82,18 +82,18 @@ def _print_details(result: ExerciseResult, console: Console, *, verbose: bool) -
         for line in lines:
             console.print(f"    {line}", highlight=False, markup=False)
         if len(result.details) > len(lines):
-            console.print(f"    ... {len(result.details) - len(lines)} more lines: use -v to see them")
+            hidden = len(result.details) - len(lines)
+            console.print(f"    ... {hidden} more line{'s' if hidden > 1 else ''}: use -v to see them")
         if result.hint:
             console.print(f"    [cyan]Hint:[/] {result.hint}", highlight=False)
 
 
-def next_step(report: RunReport, next_chapter: str = "") -> str:
-    """The one thing to do next, with the exact command."""
+def what_next(report: RunReport, after_passing: str = "") -> str:
+    """The one thing to do next, with the exact command (`after_passing` when all passed)."""
     chapter = report.chapter
     failing = [r for b in report.backends for r in b.exercises if not r.ok]
     if not failing:
-        then = f"grader check {next_chapter}" if next_chapter else "grader list, to choose what comes next"
-        return f"All passed. Next: {then}"
+        return f"All passed. Next: {after_passing or 'grader list, to choose what comes next'}"
     first = failing[0]
     if first.status is Status.NOT_IMPLEMENTED:
         return f"Next: open the notebook, write {first.id} \"{first.title}\", then run: grader check {chapter} -e {first.id}"
@@ -123,7 +123,7 @@ def report_html(report: RunReport) -> str:
                 f"<td>{html.escape(result.message)}{details}{hint}</td></tr>"
             )
     header = "<tr><th>Exercise</th><th>Backend</th><th>Status</th><th>Points</th><th>Message</th></tr>"
-    return f"<table>{header}{''.join(rows)}</table><p>{html.escape(next_step(report))}</p>"
+    return f"<table>{header}{''.join(rows)}</table><p>{html.escape(what_next(report))}</p>"
 
 
 def learning_curve_html(result: ExerciseResult) -> str:

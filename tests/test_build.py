@@ -68,3 +68,25 @@ def test_a_changed_source_makes_the_course_stale(tmp_path):
 def test_the_same_source_gives_the_same_bytes():
     chapter = discover()[0]
     assert learner_notebook(chapter) == learner_notebook(chapter)
+
+
+def test_build_never_overwrites_a_learners_work(tmp_path):
+    from grader.build import BuildError, build
+
+    solutions, course = tmp_path / "solutions", tmp_path / "course"
+    shutil.copytree(PROJECT_ROOT / "solutions", solutions)
+    shutil.copytree(COURSE_DIR, course)
+    chapter = next(c for c in discover(solutions, course) if c.name == "chapter4")
+    worked = chapter.notebook.read_text().replace(
+        'raise NotImplementedError(\\"Exercise 4.2: replace this line with your code.\\")', "return my_model()"
+    )
+    chapter.notebook.write_text(worked)
+    try:
+        build([chapter])
+    except BuildError as error:
+        assert "holds your work in exercise 4.2" in str(error)
+    else:
+        raise AssertionError("build overwrote the learner's work")
+    assert chapter.notebook.read_text() == worked
+    build([chapter], force=True)
+    assert chapter.notebook.read_text() != worked
