@@ -343,14 +343,29 @@ def evaluation_report(y_true, y_prob, threshold=0.5):
 
 
 # %% tags=["reference-only"]
+# Known mistakes. Each is self-contained (never calls evaluation_report), since the tests
+# submit each one in place of a learner's evaluation_report.
+def _report_ranking(y_true, y_prob, threshold, ranking_scores):
+    y_true = np.asarray(y_true).astype(bool)
+    predicted = np.asarray(y_prob, dtype=np.float64) >= threshold
+    true_positives = np.sum(predicted & y_true)
+    positives, negatives = ranking_scores[y_true], ranking_scores[~y_true]
+    wins = (positives[:, None] > negatives[None, :]).sum() + 0.5 * (positives[:, None] == negatives[None, :]).sum()
+    return {
+        "accuracy": float(np.mean(predicted == y_true)),
+        "precision": float(true_positives / predicted.sum()) if predicted.sum() else 0.0,
+        "recall": float(true_positives / y_true.sum()) if y_true.sum() else 0.0,
+        "roc_auc": float(wins / (len(positives) * len(negatives))),
+    }
+
+
 def mistake_auc_from_thresholded_predictions(y_true, y_prob, threshold=0.5):
-    report = evaluation_report(y_true, y_prob, threshold)
-    report["roc_auc"] = evaluation_report(y_true, (np.asarray(y_prob) >= threshold).astype(float))["roc_auc"]
-    return report
+    thresholded = (np.asarray(y_prob, dtype=np.float64) >= threshold).astype(float)
+    return _report_ranking(y_true, y_prob, threshold, thresholded)
 
 
 def mistake_precision_and_recall_swapped(y_true, y_prob, threshold=0.5):
-    report = evaluation_report(y_true, y_prob, threshold)
+    report = _report_ranking(y_true, y_prob, threshold, np.asarray(y_prob, dtype=np.float64))
     report["precision"], report["recall"] = report["recall"], report["precision"]
     return report
 
