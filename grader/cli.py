@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from . import backends as backend_lookup
 from . import build as builder
@@ -42,7 +43,7 @@ USAGE_ERROR = 2
 
 def fail_usage(message: str) -> typer.Exit:
     """Print a one-line reason and return the exit for a usage or setup error."""
-    errors.print(f"[bold red]error:[/] {message}")
+    errors.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(USAGE_ERROR)
 
 
@@ -178,8 +179,8 @@ def hint(exercise_id: Annotated[str, typer.Argument(help="The exercise, e.g. 4.1
     except (UnknownChapter, SpecError) as error:
         raise fail_usage(str(error)) from None
     number, text = progress.next_hint(exercise.id, exercise.hints)
-    console.print(f"[bold]{exercise.id} {exercise.title}[/] - hint {number} of {len(exercise.hints)}")
-    console.print(f"  {text}", highlight=False)
+    console.print(f"[bold]{exercise.id} {escape(exercise.title)}[/] - hint {number} of {len(exercise.hints)}")
+    console.print(f"  {text}", highlight=False, markup=False)
     more = "Run the same command for the next hint." if number < len(exercise.hints) else "That was the last hint."
     console.print(f"{more} Then: grader check {chapter.name} -e {exercise.id}")
 
@@ -208,7 +209,7 @@ def build_command(
         if check_only:
             problems = builder.stale(chapters, COURSE_DIR)
             for problem in problems:
-                errors.print(f"[red]stale:[/] {_relative(problem.path)} {problem.reason}")
+                errors.print(f"[red]stale:[/] {escape(_relative(problem.path))} {escape(problem.reason)}")
             if problems:
                 errors.print("Run: grader build")
                 raise typer.Exit(1)

@@ -7,6 +7,7 @@ import platform
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .backends import default_backend, installed_backends, keras_config_path
@@ -36,13 +37,13 @@ def print_doctor(console: Console) -> None:
     installed = installed_backends()
     for backend in ("jax", "tensorflow", "torch"):
         if backend not in installed:
-            table.add_row(backend, "not installed", f"pip install -e '.[{backend}]' -c constraints/cpu.txt")
+            table.add_row(backend, "not installed", escape(f"pip install -e '.[{backend}]' -c constraints/cpu.txt"))
             continue
         with tempfile.TemporaryDirectory() as tmp, Worker(backend, Path(tmp)) as worker:
             try:
                 info = worker.start()
                 table.add_row(backend, str(info["backend_version"]), ", ".join(info["devices"]))
             except WorkerError as error:
-                table.add_row(backend, "broken", str(error)[:200])
+                table.add_row(backend, "broken", escape(str(error)[:200]))
     console.print(table)
     console.print("Next: grader list, then grader check chapter4 --solutions")

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -37,7 +38,7 @@ def print_report(report: RunReport, console: Console, *, verbose: bool = False, 
     for backend in report.backends:
         console.print(_backend_table(backend))
         if backend.setup_error:
-            console.print(f"[bold magenta]{backend.backend} could not start:[/] {backend.setup_error}")
+            console.print(f"[bold magenta]{backend.backend} could not start:[/] {escape(backend.setup_error)}")
         for result in backend.exercises:
             _print_details(result, console, verbose=verbose)
     console.print(f"Score: [bold]{report.score:g}/{report.max_score:g}[/] (seed {report.seed})")
@@ -64,11 +65,11 @@ def _backend_table(backend: BackendReport) -> Table:
         table.add_column(column, overflow="fold")
     for result in backend.exercises:
         table.add_row(
-            f"{result.id} {result.title}",
+            Text(f"{result.id} {result.title}"),
             Text(f"{_ICON[result.status]} {result.status}", style=_STYLE[result.status]),
             f"{result.score:g}/{result.max_score:g}",
             f"{result.duration_s:.1f} s" if result.duration_s else "",
-            result.message,
+            Text(result.message),
         )
     return table
 
@@ -78,14 +79,14 @@ def _print_details(result: ExerciseResult, console: Console, *, verbose: bool) -
         return
     lines = result.details if verbose else result.details[:8]
     if lines or result.hint:
-        console.print(f"[bold]{result.id}[/] {result.message}", highlight=False)
+        console.print(f"[bold]{result.id}[/] {escape(result.message)}", highlight=False)
         for line in lines:
             console.print(f"    {line}", highlight=False, markup=False)
         if len(result.details) > len(lines):
             hidden = len(result.details) - len(lines)
             console.print(f"    ... {hidden} more line{'s' if hidden > 1 else ''}: use -v to see them")
         if result.hint:
-            console.print(f"    [cyan]Hint:[/] {result.hint}", highlight=False)
+            console.print(f"    [cyan]Hint:[/] {escape(result.hint)}", highlight=False)
 
 
 def what_next(report: RunReport, after_passing: str = "") -> str:
@@ -189,9 +190,9 @@ def print_chapters(chapters: list[Chapter], console: Console) -> None:
     for column in ("Exercise", "Title", "Kind", "Points", "You define"):
         table.add_column(column)
     for chapter in chapters:
-        table.add_row(f"[bold]{chapter.name}[/]", f"[bold]{chapter.spec.title}[/] ({chapter.spec.title_zh})", "", "", "")
+        table.add_row(f"[bold]{chapter.name}[/]", f"[bold]{escape(chapter.spec.title)}[/] ({escape(chapter.spec.title_zh)})", "", "", "")
         for e in chapter.spec.exercises:
-            table.add_row(e.id, e.title, e.kind, str(e.points), e.entry)
+            table.add_row(e.id, Text(e.title), e.kind, str(e.points), e.entry)
     console.print(table)
     console.print("Next: grader check chapterN (add --solutions to see the reference pass)")
 
@@ -205,7 +206,7 @@ def print_progress(chapters: list[Chapter], state: dict, console: Console) -> No
     for chapter in chapters:
         saved = state["results"].get(chapter.name, {})
         scores = {b: sum(saved.get(e.id, {}).get(b, {}).get("score", 0) for e in chapter.spec.exercises) for b in backends}
-        table.add_row(f"[bold]{chapter.name}[/] {chapter.spec.title}", f"{chapter.spec.max_score}",
+        table.add_row(f"[bold]{chapter.name}[/] {escape(chapter.spec.title)}", f"{chapter.spec.max_score}",
                       *(f"[bold]{scores[b]:g}/{chapter.spec.max_score}[/]" for b in backends))
         for exercise in chapter.spec.exercises:
             cells = []
@@ -213,6 +214,6 @@ def print_progress(chapters: list[Chapter], state: dict, console: Console) -> No
                 result = saved.get(exercise.id, {}).get(backend)
                 status = Status(result["status"]) if result else None
                 cells.append(Text(f"{_ICON[status]} {status}", style=_STYLE[status]) if status else Text("-", style="dim"))
-            table.add_row(f"  {exercise.id} {exercise.title}", str(exercise.points), *cells)
+            table.add_row(Text(f"  {exercise.id} {exercise.title}"), str(exercise.points), *cells)
     console.print(table)
     console.print("Next: grader check chapterN to grade a chapter; grader progress --reset to start over")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 STARTUP_TIMEOUT_S = 240.0
+_HOST_DEVICES_FLAG = "--xla_force_host_platform_device_count"
 _LOG_TAIL_LINES = 15
 
 
@@ -71,6 +72,9 @@ def worker_environment(backend: str) -> dict[str, str]:
         XLA_PYTHON_CLIENT_PREALLOCATE="false",  # share a GPU with other processes
         PYTHONUNBUFFERED="1",
     )
+    if backend == "jax" and _HOST_DEVICES_FLAG not in env.get("XLA_FLAGS", ""):
+        # Eight virtual CPU devices for keras.distribution exercises; read only when JAX starts.
+        env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} {_HOST_DEVICES_FLAG}=8".strip()
     return env
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Callable
 
 from rich.console import Console
+from rich.markup import escape
 from watchfiles import watch
 
 from .render import print_report
@@ -41,10 +42,10 @@ def print_changes(previous: RunReport, current: RunReport, console: Console) -> 
             if old is None or (old.status, old.message) != (result.status, result.message):
                 changed += 1
                 was = f" (was {old.status})" if old is not None and old.status != result.status else ""
-                console.print(f"{backend.backend} {result.id} {result.title}: [bold]{result.status}[/]{was} {result.message}",
+                console.print(f"{backend.backend} {result.id} {escape(result.title)}: [bold]{result.status}[/]{was} {escape(result.message)}",
                               highlight=False)
                 if result.hint and not result.passed:
-                    console.print(f"    [cyan]Hint:[/] {result.hint}", highlight=False)
+                    console.print(f"    [cyan]Hint:[/] {escape(result.hint)}", highlight=False)
     if not changed:
         console.print("No change.")
     console.print(f"Score: {current.score:g}/{current.max_score:g}. Watching for the next save...")

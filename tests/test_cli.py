@@ -57,3 +57,4 @@ def test_an_unreadable_notebook_is_a_usage_error(run_grader, tmp_path):
 def test_unknown_exercise_ids_may_omit_the_chapter(run_grader):
     finished, _ = run_grader("check", "chapter4", "-e", "9", "--backend", "jax")
     assert "has no exercise '4.9'" in finished.stderr
+
