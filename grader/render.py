@@ -158,9 +158,8 @@ def learning_curve_html(result: ExerciseResult) -> str:
 
 def report_text(report: RunReport) -> str:
     """The terminal rendering as plain text (for consoles without HTML)."""
-    console = Console(record=True, width=120, force_terminal=False, force_jupyter=False)
-    with console.capture():
-        print_report(report, console)
+    console = Console(record=True, width=120, file=io.StringIO(), force_terminal=False, force_jupyter=False)
+    print_report(report, console)
     return console.export_text()
 
 

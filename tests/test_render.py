@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from rich.console import Console
 
 from grader.render import print_report, report_html, what_next
@@ -13,9 +15,8 @@ def report(*results: ExerciseResult) -> RunReport:
 
 
 def printed(run: RunReport) -> str:
-    console = Console(record=True, width=200)
-    with console.capture():
-        print_report(run, console, next_step="grader check chapter7")
+    console = Console(record=True, width=200, file=io.StringIO())
+    print_report(run, console, next_step="grader check chapter7")
     return console.export_text()
 
 
