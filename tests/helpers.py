@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -11,9 +12,10 @@ from grader.chapters import Chapter
 
 
 def solution_cell(chapter: Chapter, entry: str) -> str:
-    """The reference source of the cell that defines `entry`."""
+    """The reference source of the cell that defines `entry` (a function or a class)."""
+    defines = re.compile(rf"^(def|class) {re.escape(entry)}\b", re.MULTILINE)
     for cell in read_source(chapter).cells:
-        if cell.cell_type == "code" and f"def {entry}(" in cell.source:
+        if cell.cell_type == "code" and defines.search(cell.source):
             return cell.source
     raise LookupError(entry)
 

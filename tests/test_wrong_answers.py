@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from grader.build import read_source
@@ -20,10 +22,23 @@ def reference_only_cells(chapter) -> str:
 KNOWN_MISTAKES = [(c, e, m) for c in discover() for e in c.spec.exercises for m in e.mistakes]
 
 
+def mistake_as_answer(chapter, exercise, mistake) -> str:
+    """The mistake, submitted under the entry point's name.
+
+    Mistakes are often written from the reference (calling it, or subclassing
+    it), so the reference is kept under another name that the mistakes use.
+    """
+    entry = re.compile(rf"\b{re.escape(exercise.entry)}\b")
+    kept = f"_reference_{exercise.entry}"
+    reference = entry.sub(kept, solution_cell(chapter, exercise.entry))
+    mistakes = entry.sub(kept, reference_only_cells(chapter))
+    return f"{reference}\n\n{mistakes}\n\n{exercise.entry} = {mistake.function}\n"
+
+
 @pytest.mark.parametrize(("chapter", "exercise", "mistake"), KNOWN_MISTAKES, ids=[m.function for _, _, m in KNOWN_MISTAKES])
 def test_every_known_mistake_is_named(tmp_path, run_grader, chapter, exercise, mistake):
     """Each mistake in a manifest, submitted as the learner's answer, fails with its own message."""
-    code = f"{reference_only_cells(chapter)}\n\n{exercise.entry} = {mistake.function}\n"
+    code = mistake_as_answer(chapter, exercise, mistake)
     notebook = learner_notebook_with(chapter, {exercise.entry: code}, tmp_path / "learner.ipynb")
     _, report = run_grader("check", chapter.name, "-e", exercise.id, "--backend", "jax", "--notebook", str(notebook))
     assert statuses(report) == {exercise.id: "failed"}, messages(report)
