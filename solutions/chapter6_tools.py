@@ -1,0 +1,438 @@
+# %% [markdown]
+# # Chapter 6 — Tools and resources: saving, callbacks, logs and documentation
+# ## 工具和资源推荐
+#
+# The article's tools section is a list of four links, one of them twice. A practitioner's tools are
+# more than links: a file format that carries a model from one machine (and one backend) to another,
+# callbacks that watch and steer training, logs you can read afterwards, a summary of what you built,
+# and the documentation to look things up. This chapter uses each of them.
+#
+# **Exercises in this chapter**
+#
+# | Exercise | You write | Points |
+# |---|---|---|
+# | 6.1 | `save_and_reload`: the `.keras` format, checked on a second backend | 2 |
+# | 6.2 | `StopOnPlateau`: a callback that stops training when the validation loss stalls | 2 |
+# | 6.3 | `fit_with_log`: training that writes a CSV log the grader reads back | 2 |
+#
+# After each exercise, run the `check(...)` cell below it, or from a terminal: `grader check chapter6`.
+
+# %% [markdown]
+# ## Setup
+
+# %%
+import os
+import tempfile
+
+import keras
+import numpy as np
+
+from grader import check
+
+print("Keras", keras.__version__, "on", keras.backend.backend())
+
+# %% [markdown]
+# ## `model.summary`: what did I build?
+#
+# Before saving or training anything, look at the model. `summary` lists the layers, their output
+# shapes and their parameters, split into trainable and non-trainable ones (a `BatchNormalization`
+# layer keeps moving statistics that are not trained by gradients).
+
+# %%
+def build_classifier(n_features, n_classes=3):
+    return keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(16, activation="relu"),
+        keras.layers.BatchNormalization(),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(n_classes, activation="softmax"),
+    ], name="classifier")
+
+
+classifier = build_classifier(8)
+classifier.summary()
+
+# %% [markdown]
+# ## The `.keras` format, and what makes a model portable
+#
+# `model.save("model.keras")` writes one zip file holding the architecture (JSON), the weights and the
+# optimiser's state; `keras.saving.load_model("model.keras")` rebuilds the model. Because Keras 3 stores
+# the architecture as configuration and the weights as plain arrays, a file saved on one backend loads on
+# any other, **provided** everything in it is Keras:
+#
+# - layers, losses and activations from `keras`, or custom ones written with `keras.ops` only, registered
+#   with `@keras.saving.register_keras_serializable()` and given a `get_config`;
+# - no `tf.*`, `torch.*` or `jax.*` calls inside the model (a `Lambda` layer with Python code is not
+#   even loaded by default: `safe_mode=True` refuses to deserialise code).
+#
+# Other formats for other needs: `model.save_weights("w.weights.h5")` keeps only the weights (you need
+# the code to rebuild the model), and `model.export("dir", format="tf_saved_model")` writes an
+# inference-only artefact for TensorFlow Serving; it works from the TensorFlow and JAX backends, and
+# `format="onnx"` offers another route. Export is for serving; `.keras` is for going on with Keras.
+#
+# ## Exercise 6.1 — Save, reload, and load on another backend
+#
+# Write `save_and_reload(model, path)`: save the whole model in the native format at `path` (a
+# filename ending in `.keras`), load it back with `keras.saving.load_model`, and return the loaded
+# model (a new object, not the one you were given).
+#
+# The grader gives your function a model with a `BatchNormalization` and a `Dropout` layer, compares
+# the reloaded model's predictions with the original's, and then loads **your file** in a separate
+# process on a different backend (JAX when you run TensorFlow or PyTorch, PyTorch when you run JAX)
+# and compares its predictions too.
+
+# %%
+def save_and_reload(model, path):
+    """Save `model` in the `.keras` format at `path` and load it back.
+
+    Args:
+        model: a keras.Model.
+        path: where to save, a filename ending in `.keras`.
+
+    Returns:
+        The model loaded from `path`.
+    """
+    ### BEGIN SOLUTION
+    model.save(path)
+    return keras.saving.load_model(path)
+    ### END SOLUTION
+
+
+# %% tags=["reference-only"]
+import csv
+import subprocess
+import sys
+
+OTHER_BACKEND = {"jax": "torch", "tensorflow": "jax", "torch": "jax"}
+LOAD_AND_PREDICT = (
+    "import sys, numpy as np, keras\n"
+    "model = keras.saving.load_model(sys.argv[1], compile=False)\n"
+    "np.save(sys.argv[3], keras.ops.convert_to_numpy(model.predict(np.load(sys.argv[2]), verbose=0)))\n"
+)
+
+
+def _seeded_classifier(n_features, seed):
+    """A classifier with weights drawn from `seed`, the same in every process."""
+    rng = np.random.default_rng(seed)
+    model = build_classifier(n_features)
+    model.set_weights([
+        rng.uniform(0.5, 2.0, w.shape) if "variance" in w.path else rng.normal(0.0, 0.5, w.shape)
+        for w in model.weights
+    ])
+    return model, rng.normal(size=(32, n_features)).astype("float32")
+
+
+def _predict_elsewhere(path, x, folder):
+    """Predictions of the model file at `path`, loaded in a fresh process on another backend."""
+    backend = OTHER_BACKEND[keras.backend.backend()]
+    x_file, out_file = os.path.join(folder, "x.npy"), os.path.join(folder, "predictions.npy")
+    np.save(x_file, x)
+    finished = subprocess.run(
+        [sys.executable, "-c", LOAD_AND_PREDICT, path, x_file, out_file], capture_output=True, text=True,
+        env={**os.environ, "KERAS_BACKEND": backend}, timeout=180,
+    )
+    if finished.returncode != 0:
+        last = (finished.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RuntimeError(f"your file did not load on the {backend} backend: {last}")
+    return np.load(out_file)
+
+
+def probe_portability(save_and_reload, n_features, seed):
+    model, x = _seeded_classifier(n_features, seed)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
+        reloaded = save_and_reload(model, path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"save_and_reload wrote no file at the path it was given: save there with model.save(path)")
+        if not isinstance(reloaded, keras.Model):
+            raise TypeError(f"save_and_reload should return the loaded keras.Model. Received: {type(reloaded).__name__}")
+        if reloaded is model:
+            raise TypeError("save_and_reload returned the model it was given: return keras.saving.load_model(path)")
+        return {
+            "original": keras.ops.convert_to_numpy(model.predict(x, verbose=0)),
+            "reloaded": keras.ops.convert_to_numpy(reloaded.predict(x, verbose=0)),
+            "other_backend": _predict_elsewhere(path, x, folder),
+        }
+
+
+# %% [markdown]
+# Once 6.1 passes, try it on the classifier from above. `predict` runs in inference mode, so the
+# `Dropout` layer passes values through and `BatchNormalization` uses its saved moving statistics:
+# the predictions before and after the round trip are identical.
+
+# %%
+with tempfile.TemporaryDirectory() as folder:
+    path = os.path.join(folder, "classifier.keras")
+    reloaded = save_and_reload(classifier, path)
+    size = os.path.getsize(path)
+x_check = np.random.default_rng(1).normal(size=(4, 8)).astype("float32")
+before = keras.ops.convert_to_numpy(classifier.predict(x_check, verbose=0))
+after = keras.ops.convert_to_numpy(reloaded.predict(x_check, verbose=0))
+print(f"{size} bytes; largest difference after reloading: {np.max(np.abs(before - after)):.1e}")
+
+
+# %% [markdown]
+# ## Callbacks: watching and steering `fit`
+#
+# A callback is an object whose methods `fit` calls at fixed moments: `on_train_begin`,
+# `on_epoch_begin`, `on_train_batch_end`, `on_epoch_end` (with `logs`, the epoch's metrics such as
+# `logs["val_loss"]`), `on_train_end`. Through `self.model` it can read and change the model, and
+# setting `self.model.stop_training = True` ends training after the current epoch. The ones you will use
+# most:
+#
+# | Callback | What it does |
+# |---|---|
+# | `keras.callbacks.ModelCheckpoint("best.keras", monitor="val_loss", save_best_only=True)` | saves the model whenever the monitored value improves |
+# | `keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)` | stops when it stops improving, keeping the best weights |
+# | `keras.callbacks.CSVLogger("log.csv")` | writes one row of metrics per epoch |
+# | `keras.callbacks.TensorBoard(log_dir="logs")` | writes event files for the TensorBoard dashboard (`tensorboard --logdir logs`) |
+# | `keras.callbacks.ReduceLROnPlateau`, `LearningRateScheduler` | change the learning rate during training |
+#
+# ## Exercise 6.2 — A callback that stops on a plateau
+#
+# Write `StopOnPlateau`, a simpler `EarlyStopping`. With `monitor` (a key of `logs`), `patience` and
+# `min_delta`:
+#
+# - `on_train_begin` sets `self.best = np.inf`, `self.best_epoch = -1` and a counter of epochs
+#   without improvement to 0;
+# - `on_epoch_end(epoch, logs)` reads `value = logs[self.monitor]`. It is an **improvement** when
+#   `value < self.best - self.min_delta`: then `best` and `best_epoch` take the value and the epoch, and the
+#   counter returns to 0. Otherwise the counter grows by one, and when it reaches `patience`, the callback
+#   sets `self.model.stop_training = True`.
+#
+# Improvements are measured against the best value so far, not against the previous epoch. The grader
+# drives your callback through many sequences of validation losses and records the epoch at which it
+# stops and its best epoch.
+
+# %%
+class StopOnPlateau(keras.callbacks.Callback):
+    """Stop training when `monitor` has not improved by more than `min_delta` for `patience` epochs.
+
+    Args:
+        monitor: the key of `logs` to watch, such as "val_loss".
+        patience: epochs without improvement before stopping.
+        min_delta: the smallest decrease that counts as an improvement.
+    """
+
+    def __init__(self, monitor="val_loss", patience=3, min_delta=0.0):
+        super().__init__()
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = min_delta
+
+    def on_train_begin(self, logs=None):
+        ### BEGIN SOLUTION
+        self.best = np.inf
+        self.best_epoch = -1
+        self.wait = 0
+        ### END SOLUTION
+
+    def on_epoch_end(self, epoch, logs=None):
+        ### BEGIN SOLUTION
+        value = float(logs[self.monitor])
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.model.stop_training = True
+        ### END SOLUTION
+
+
+# %% tags=["reference-only"]
+def _plateau_sequences(values, min_delta):
+    """Random sequences, plus two made to expose an ignored min_delta and a comparison with the last epoch."""
+    creeping = 1.0 - 0.5 * min_delta * np.arange(values.shape[1])
+    see_saw = np.where(np.arange(values.shape[1]) % 2 == 0, 0.8, 0.6)
+    see_saw[:2] = [1.0, 0.5]
+    return np.vstack([creeping, see_saw, values])
+
+
+def probe_callback(callback_class, patience, min_delta, values):
+    stopped, best_epochs, bests = [], [], []
+    for sequence in _plateau_sequences(values, min_delta):
+        callback = callback_class(monitor="val_loss", patience=patience, min_delta=min_delta)
+        model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)])
+        model.stop_training = False
+        callback.set_model(model)
+        callback.on_train_begin({})
+        stopped_at = -1
+        for epoch, value in enumerate(sequence):
+            callback.on_epoch_end(epoch, {"loss": 1.0, "val_loss": float(value)})
+            if model.stop_training:
+                stopped_at = epoch
+                break
+        stopped.append(stopped_at)
+        best_epochs.append(int(callback.best_epoch))
+        bests.append(float(callback.best))
+    return {"stopped_epoch": np.array(stopped), "best_epoch": np.array(best_epochs), "best": np.array(bests)}
+
+
+class _Plateau(StopOnPlateau):
+    """The reference with the parts a learner may get wrong as switches."""
+
+    use_min_delta, against_previous, early = True, False, 0
+
+    def on_train_begin(self, logs=None):
+        self.best, self.best_epoch, self.wait, self.previous = np.inf, -1, 0, np.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = float(logs[self.monitor])
+        reference = self.previous if self.against_previous else self.best
+        self.previous = value
+        if value < reference - (self.min_delta if self.use_min_delta else 0.0):
+            if value < self.best:
+                self.best, self.best_epoch = value, epoch
+            self.wait = 0
+            return
+        self.wait += 1
+        if self.wait >= self.patience - self.early:
+            self.model.stop_training = True
+
+
+class MistakeIgnoresMinDelta(_Plateau):
+    use_min_delta = False
+
+
+class MistakeComparesWithPreviousEpoch(_Plateau):
+    against_previous = True
+
+
+class MistakeStopsOneEpochEarly(_Plateau):
+    early = 1
+
+
+# %% [markdown]
+# Keras' own `EarlyStopping` follows the same rule; on a sequence of losses both stop at the same epoch:
+
+# %%
+losses = [1.0, 0.8, 0.7, 0.69, 0.695, 0.71, 0.70, 0.72, 0.73]
+for callback in (StopOnPlateau(patience=3, min_delta=0.005), keras.callbacks.EarlyStopping(patience=3, min_delta=0.005)):
+    callback.set_model(classifier)
+    classifier.stop_training = False
+    callback.on_train_begin({})
+    for epoch, value in enumerate(losses):
+        callback.on_epoch_end(epoch, {"val_loss": value})
+        if classifier.stop_training:
+            break
+    print(f"{type(callback).__name__:>14} stopped after epoch {epoch}")
+
+# %% [markdown]
+# ## Training logs you can read afterwards
+#
+# The `History` that `fit` returns lives only as long as your Python session. A log file outlives it:
+# `keras.callbacks.CSVLogger(path)` writes a header (`epoch,loss,...`) and one row per epoch as training
+# goes, so a crashed or interrupted run still leaves its record; `TensorBoard` does the same for the
+# dashboard. By default `CSVLogger` starts a fresh file; with `append=True` it continues an existing one,
+# which is what you want when you resume a run, and not otherwise.
+#
+# ## Exercise 6.3 — Write a training log
+#
+# Write `fit_with_log(model, x, y, log_path, epochs)`. The model arrives compiled (mean squared error,
+# with the metric `mae`). Train it for `epochs` epochs **full-batch** (`batch_size=len(x)`), with
+# `shuffle=False` and `verbose=0`, writing a CSV log at `log_path` with `keras.callbacks.CSVLogger`.
+# Return the `history` dict of the `History` object (`history.history`).
+#
+# The grader reads your log file back, column by column, and compares it with the reference's. It
+# also leaves an old log at `log_path` first, as a previous run would.
+
+# %%
+def fit_with_log(model, x, y, log_path, epochs):
+    """Train full-batch for `epochs` epochs, logging every epoch to a CSV file.
+
+    Args:
+        model: a compiled keras.Model.
+        x, y: the training data.
+        log_path: where CSVLogger writes the log.
+        epochs: the number of epochs.
+
+    Returns:
+        The history dict: metric name -> list of per-epoch values.
+    """
+    ### BEGIN SOLUTION
+    logger = keras.callbacks.CSVLogger(log_path)
+    history = model.fit(x, y, epochs=epochs, batch_size=len(x), shuffle=False, callbacks=[logger], verbose=0)
+    return history.history
+    ### END SOLUTION
+
+
+# %% tags=["reference-only"]
+def probe_log(fit_with_log, n, n_features, epochs, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, n_features)).astype("float32")
+    y = (x @ rng.normal(size=(n_features, 1)) + 0.1 * rng.normal(size=(n, 1))).astype("float32")
+    model = keras.Sequential([keras.Input(shape=(n_features,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1)])
+    model.set_weights([rng.normal(0.0, 0.5, w.shape) for w in model.weights])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mean_squared_error", metrics=["mae"])
+    with tempfile.TemporaryDirectory() as folder:
+        log_path = os.path.join(folder, "training.csv")
+        old_log = "epoch,loss,mae,val_loss,val_mae\n0,9.0,9.0,NA,NA\n1,8.0,8.0,NA,NA\n"
+        with open(log_path, "w") as old:
+            old.write(old_log)
+        history = fit_with_log(model, x, y, log_path, epochs)
+        if not isinstance(history, dict):
+            raise TypeError(f"fit_with_log should return history.history, a dict. Received: {type(history).__name__}")
+        with open(log_path, newline="") as log:
+            if log.read() == old_log:
+                raise ValueError("the file at log_path still holds an earlier run's log: pass keras.callbacks.CSVLogger(log_path) to fit")
+            log.seek(0)
+            rows = list(csv.DictReader(log))
+        if not rows or not {"epoch", "loss", "mae"} <= set(rows[0]):
+            raise ValueError("the file at log_path is not this run's CSVLogger log: pass keras.callbacks.CSVLogger(log_path) to fit")
+    return {"log": {name: np.array([float(row[name]) for row in rows]) for name in ("epoch", "loss", "mae")},
+            "history": {name: np.asarray(history[name], "float64") for name in ("loss", "mae")}}
+
+
+def mistake_log_appended(model, x, y, log_path, epochs):
+    logger = keras.callbacks.CSVLogger(log_path, append=True)
+    return model.fit(x, y, epochs=epochs, batch_size=len(x), shuffle=False, callbacks=[logger], verbose=0).history
+
+
+def mistake_default_batch_size(model, x, y, log_path, epochs):
+    logger = keras.callbacks.CSVLogger(log_path)
+    return model.fit(x, y, epochs=epochs, shuffle=False, callbacks=[logger], verbose=0).history
+
+
+def mistake_one_epoch_missing(model, x, y, log_path, epochs):
+    logger = keras.callbacks.CSVLogger(log_path)
+    return model.fit(x, y, epochs=epochs - 1, batch_size=len(x), shuffle=False, callbacks=[logger], verbose=0).history
+
+
+# %% [markdown]
+# Reading a log back is one line with NumPy (or `pandas.read_csv`):
+
+# %%
+with tempfile.TemporaryDirectory() as folder:
+    rng = np.random.default_rng(0)
+    x_demo = rng.normal(size=(64, 8)).astype("float32")
+    y_demo = x_demo.sum(axis=1, keepdims=True)
+    demo = keras.Sequential([keras.Input(shape=(8,)), keras.layers.Dense(1)])
+    demo.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mean_squared_error", metrics=["mae"])
+    fit_with_log(demo, x_demo, y_demo, os.path.join(folder, "log.csv"), epochs=5)
+    log = np.genfromtxt(os.path.join(folder, "log.csv"), delimiter=",", names=True)
+print(log.dtype.names)
+print(np.round(log["loss"], 3))
+
+# %% [markdown]
+# ## Documentation and further reading
+#
+# The article lists the TensorFlow and Keras documentation and then the same book twice (the same
+# title and the same Douban link). Each resource once, for Keras 3:
+#
+# - Keras documentation and guides: <https://keras.io/> (the API reference, and the guides on saving,
+#   callbacks, custom layers and multi-backend code); Keras 3 source and issues:
+#   <https://github.com/keras-team/keras>.
+# - The backends: TensorFlow <https://www.tensorflow.org/>, PyTorch <https://pytorch.org/docs/>,
+#   JAX <https://docs.jax.dev/>.
+# - TensorBoard: <https://www.tensorflow.org/tensorboard>, which reads the files the `TensorBoard`
+#   callback writes, from any backend.
+# - KerasHub (pretrained models and layers for Keras 3): <https://keras.io/keras_hub/>.
+# - A book: François Chollet, *Deep Learning with Python* (Manning); its third edition is written for
+#   Keras 3 and its three backends.
+#
+# ## What to remember
+#
+# - Save with `model.save("name.keras")` and load with `keras.saving.load_model`: one file, portable
+#   across backends when the model is made of Keras parts and `keras.ops` code.
+# - Callbacks steer `fit` from outside: stop early, save the best model, change the learning rate, log.
+# - Keep a log file of every run; a `History` disappears with the session.

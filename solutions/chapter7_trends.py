@@ -1,0 +1,574 @@
+# %% [markdown]
+# # Chapter 7 — Trends and challenges: scarce data, overfitting, compute
+# ## 总结：未来发展趋势与挑战
+#
+# The article closes by naming the challenges deep learning still faces: **too little data**,
+# **overfitting**, and **compute**. It names them and stops there. This chapter turns each into
+# something you can do with Keras 3 today, on any backend:
+#
+# - too little data: make more of the labelled images you have (augmentation), regularise, and stop
+#   early; or borrow features learned on another task (transfer learning);
+# - compute: do the arithmetic in 16-bit floats where it is safe (mixed precision), and spread a batch
+#   over several devices (data parallelism).
+#
+# **Exercises in this chapter**
+#
+# | Exercise | You write | Points |
+# |---|---|---|
+# | 7.1 | `make_augmentation`: label-preserving random transformations of digit images | 2 |
+# | 7.2 | `train_few_labels`: a digit classifier from 500 labelled images | 3 |
+# | 7.3 | `transfer_model`: a frozen pre-trained base with a new head | 2 |
+# | 7.4 | `build_mixed_precision_model`: bfloat16 compute, float32 weights and output | 2 |
+# | 7.5 | `train_data_parallel`: one model trained over eight devices (JAX only) | 2 |
+#
+# After each exercise, run the `check(...)` cell below it, or from a terminal: `grader check chapter7`.
+# Exercise 7.5 needs the JAX backend; on TensorFlow and PyTorch the grader reports it as skipped
+# and does not count it.
+
+# %% [markdown]
+# ## Setup
+#
+# Exercise 7.5 spreads work over eight devices. A laptop has one CPU, but JAX can present it as eight
+# virtual devices if the `XLA_FLAGS` environment variable says so **before JAX is first imported**, so
+# the first lines below set it before `import keras`. It changes nothing on TensorFlow or PyTorch.
+# If you switch backends, restart the kernel.
+
+# %%
+import os
+
+if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8").strip()
+
+import time
+
+import keras
+import numpy as np
+
+from grader import check
+from grader.data import load_mnist_5k
+
+print("Keras", keras.__version__, "on", keras.backend.backend(), "with", len(keras.distribution.list_devices()), "devices")
+
+# %% [markdown]
+# ## The data: 5,000 handwritten digits
+#
+# `load_mnist_5k` returns 500 images of each digit from MNIST (LeCun, Cortes and Burges), 28 x 28
+# grey levels scaled to $[0, 1]$, shipped with the course. Deep networks are usually trained on tens
+# of thousands of labelled images or more; this chapter pretends that labels are expensive and that
+# only a few hundred are labelled.
+
+# %%
+images, labels = load_mnist_5k()
+print(images.shape, labels.shape, "digits", np.bincount(labels))
+
+# %% [markdown]
+# ## Challenge 1: scarce data and overfitting
+#
+# With $n$ training examples and a model of $p$ parameters, $p \gg n$ lets the model memorise the
+# training set: the training loss goes to zero while the validation loss turns back up. Three
+# remedies work together:
+#
+# 1. **Augmentation** makes new training examples from old ones with transformations that keep the
+#    label: a digit shifted by two pixels or turned by ten degrees is still the same digit. The model
+#    sees a slightly different image at every epoch, so it cannot memorise pixels.
+# 2. **Regularisation**: `Dropout(rate)` zeroes a random fraction of activations during training (and
+#    scales the others by $1/(1-\text{rate})$), so no unit can rely on one particular other unit.
+# 3. **Early stopping** on the validation loss keeps the weights from the best epoch.
+#
+# ## Exercise 7.1 — Augmentation that keeps the label
+#
+# Keras 3's random preprocessing layers (`RandomTranslation`, `RandomRotation`, `RandomZoom`,
+# `RandomFlip`, ...) transform each image of a batch differently **during training only**: at
+# inference (`training=False`, what `predict` and `evaluate` use) they pass images through unchanged.
+# Put them in a `keras.Sequential` and the pipeline can be the first block of a model.
+#
+# Write `make_augmentation` returning a `keras.Sequential` of random layers for images of shape
+# `(28, 28, 1)` with values in $[0, 1]$ that
+#
+# - shifts by up to 10% of the height and width, rotates by up to $\pm 0.05$ of a full turn ($18°$)
+#   and zooms by up to 10%;
+# - fills the pixels that come in from outside the image with 0 (`fill_mode="constant"`), the
+#   background of these digits;
+# - keeps the label: no flips (a mirrored 2 or an upside-down 6 is not the same digit), and no
+#   layer that changes images at inference.
+#
+# The grader feeds your pipeline a batch of test images and checks what happens at inference and in
+# training, that orientation is kept, and that values stay in $[0, 1]$.
+
+# %%
+def make_augmentation():
+    """Random shifts, rotations and zooms for (28, 28, 1) digit images, active in training only.
+
+    Returns:
+        A keras.Sequential of random preprocessing layers.
+    """
+    ### BEGIN SOLUTION
+    return keras.Sequential([
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
+        keras.layers.RandomRotation(0.05, fill_mode="constant"),
+        keras.layers.RandomZoom(0.1, fill_mode="constant"),
+    ], name="augmentation")
+    ### END SOLUTION
+
+
+# %% tags=["reference-only"]
+def probe_augmentation(make_augmentation, seed):
+    """What the pipeline does to 32 copies of an off-centre spot: a flip or a half turn moves it across."""
+    augmentation = make_augmentation()
+    rows, columns = np.mgrid[0:28, 0:28]
+    spot = np.exp(-((rows - 7.5) ** 2 + (columns - 21.5) ** 2) / 8.0).astype("float32")
+    batch = np.repeat(spot[None, :, :, None], 32, axis=0)
+    at_inference = keras.ops.convert_to_numpy(augmentation(batch, training=False))
+    in_training = keras.ops.convert_to_numpy(augmentation(batch, training=True))
+    same_shape = at_inference.shape == batch.shape and in_training.shape == batch.shape
+    return {
+        "shape": np.array(in_training.shape),
+        "at_inference": "unchanged" if same_shape and np.allclose(at_inference, batch, atol=1e-5) else "changed",
+        "in_training": "changed" if same_shape and np.abs(in_training - batch).max() > 1e-3 else "unchanged",
+        "orientation": "kept" if same_shape and _spot_directions(in_training).min() > 0.5 else "flipped or turned over",
+        "values": "in [0, 1]" if in_training.min() >= -1e-3 and in_training.max() <= 1 + 1e-3 else "outside [0, 1]",
+    }
+
+
+def _spot_directions(images):
+    """Cosine between each image's centre of brightness (seen from the middle) and the spot's, (-6, 8)."""
+    weights = np.clip(images[..., 0], 0, None).reshape(len(images), -1)
+    rows, columns = np.mgrid[0:28, 0:28]
+    offsets = np.stack([rows.ravel() - 13.5, columns.ravel() - 13.5], axis=1)
+    centres = weights @ offsets / np.maximum(weights.sum(axis=1, keepdims=True), 1e-9)
+    return centres @ np.array([-0.6, 0.8]) / np.maximum(np.linalg.norm(centres, axis=1), 1e-9)
+
+
+def mistake_flips_digits():
+    return keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant")])
+
+
+def mistake_rescales_again():
+    return keras.Sequential([keras.layers.Rescaling(1 / 255), keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant")])
+
+
+def mistake_no_augmentation():
+    return keras.Sequential([keras.layers.Identity()])
+
+
+# %% [markdown]
+# Here is what the pipeline does to a few digits: every call in training mode draws new shifts,
+# rotations and zooms.
+
+# %%
+augmentation = make_augmentation()
+digits = images[::500][:6, :, :, None]
+augmented = keras.ops.convert_to_numpy(augmentation(digits, training=True))
+unchanged = keras.ops.convert_to_numpy(augmentation(digits, training=False))
+print("largest pixel change in training:", float(np.abs(augmented - digits).max()),
+      "| at inference:", float(np.abs(unchanged - digits).max()))
+for original, moved in zip(digits[:3, :, :, 0], augmented[:3, :, :, 0]):
+    rows = [" ".join("".join("#" if v > 0.5 else "." for v in row[::2]) for row in pair) for pair in zip(original[::2], moved[::2])]
+    print("\n".join(rows), end="\n\n")
+
+# %% [markdown]
+# ## Exercise 7.2 — A classifier from 500 labels
+#
+# The grader splits the 5,000 digits by the run's seed into **500** training images, 500 validation
+# images and 4,000 test images that your code never sees. Train a classifier on the first two and
+# return it; it must reach the calibrated test accuracy within the time budget of your backend.
+#
+# - The images arrive with shape `(n, 28, 28)`: start with `keras.Input(shape=(28, 28))`. (A
+#   convolutional model needs a channel axis: `keras.layers.Reshape((28, 28, 1))`.)
+# - The output: `Dense(10, activation="softmax")`, one probability per digit, trained with
+#   `loss="sparse_categorical_crossentropy"` on the integer labels.
+# - With 500 images, a model of 100,000 parameters memorises them in a few epochs: use `Dropout`,
+#   and `EarlyStopping(monitor="val_loss", restore_best_weights=True)`.
+#
+# Your `make_augmentation` helps here too, at a price in time (each random transformation costs more
+# than a small network's forward pass on a CPU): mind the budget if you use it.
+
+# %%
+def train_few_labels(x_train, y_train, x_val, y_val):
+    """Train a digit classifier on a few hundred labelled images.
+
+    Args:
+        x_train, y_train: training images (n, 28, 28) in [0, 1] and integer labels 0-9.
+        x_val, y_val: validation images and labels.
+
+    Returns:
+        The trained keras.Model; its output: 10 class probabilities per image.
+    """
+    ### BEGIN SOLUTION
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28)),
+        keras.layers.Flatten(),
+        keras.layers.Dropout(0.2),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dropout(0.4),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.002),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=8, restore_best_weights=True)
+    model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=80, batch_size=32,
+              callbacks=[stop], verbose=0)
+    return model
+    ### END SOLUTION
+
+
+# %% [markdown]
+# Once 7.2 passes, compare your model's training and validation accuracy on a split of your own:
+# the gap between them is the overfitting that dropout and early stopping keep small.
+
+# %%
+order = np.random.default_rng(7).permutation(len(images))
+few_train, few_val, few_test = order[:500], order[500:1000], order[1000:]
+started = time.perf_counter()
+few_model = train_few_labels(images[few_train], labels[few_train], images[few_val], labels[few_val])
+print(f"trained in {time.perf_counter() - started:.1f} s")
+for name, rows in (("training", few_train), ("validation", few_val), ("test", few_test)):
+    probabilities = keras.ops.convert_to_numpy(few_model.predict(images[rows], verbose=0, batch_size=500))
+    print(f"{name:>10} accuracy {np.mean(probabilities.argmax(axis=1) == labels[rows]):.3f}")
+
+# %% [markdown]
+# ## Exercise 7.3 — Transfer learning: freeze the base, train a new head
+#
+# A network trained on one task learns features (strokes, loops, corners) that serve related tasks.
+# **Transfer learning** reuses them: take the trained network without its output layer (the *base*),
+# freeze it, and train only a new output layer (the *head*) on the new task's few labels. Few
+# parameters to fit means few labels suffice.
+#
+# In Keras every layer and model has a `trainable` flag. `base.trainable = False` moves all its
+# weights to `non_trainable_weights`, so `fit` leaves them alone; it must be set **before** `compile`,
+# which fixes the list of variables the optimiser updates. Call the base with `training=False` too,
+# so that layers such as `BatchNormalization` and `Dropout` inside it stay in inference mode.
+#
+# Write `transfer_model(base, n_classes)`: freeze `base`, and return a new `keras.Model` from an input
+# of the base's input shape (`base.input_shape[1:]`) through `base(inputs, training=False)` to a
+# `Dense(n_classes, activation="softmax")` head. The grader gives your function a pre-trained base,
+# fine-tunes what you return on a few labels, and checks which weights moved.
+
+# %%
+def transfer_model(base, n_classes):
+    """A frozen `base` followed by a new trainable softmax head.
+
+    Args:
+        base: a trained keras.Model that maps inputs to features.
+        n_classes: the number of classes of the new task.
+
+    Returns:
+        An uncompiled keras.Model whose only trainable weights are the head's.
+    """
+    ### BEGIN SOLUTION
+    base.trainable = False
+    inputs = keras.Input(shape=base.input_shape[1:])
+    features = base(inputs, training=False)
+    outputs = keras.layers.Dense(n_classes, activation="softmax")(features)
+    return keras.Model(inputs, outputs)
+    ### END SOLUTION
+
+
+# %% tags=["reference-only"]
+def probe_transfer(transfer_model, n_features, n_classes, seed):
+    """Fine-tune what transfer_model returns on 40 labelled rows; report what is trainable and what moved."""
+    rng = np.random.default_rng(seed)
+    base = keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(16, activation="relu", kernel_initializer=keras.initializers.GlorotUniform(seed)),
+        keras.layers.Dense(8, activation="relu", kernel_initializer=keras.initializers.GlorotUniform(seed + 1)),
+    ], name="pretrained_base")
+    before = [np.array(w) for w in base.get_weights()]
+    model = transfer_model(base, n_classes)
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"transfer_model should return a keras.Model. Received: {type(model).__name__}")
+    x = rng.normal(size=(40, n_features)).astype("float32")
+    y = rng.integers(0, n_classes, size=40)
+    head_before = [np.array(w) for w in model.layers[-1].get_weights()]
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=20, verbose=0)
+    probabilities = keras.ops.convert_to_numpy(model.predict(x, verbose=0))
+    head_after = model.layers[-1].get_weights()
+    return {
+        "trainable_parameters": np.array(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
+        "frozen_parameters": np.array(sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)),
+        "base_weights": "changed in fit" if any(not np.array_equal(a, b) for a, b in zip(before, base.get_weights())) else "unchanged",
+        "head_weights": "changed in fit" if any(not np.array_equal(a, b) for a, b in zip(head_before, head_after)) else "unchanged",
+        "output_shape": np.array(probabilities.shape),
+        "rows_sum_to_one": bool(np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)),
+    }
+
+
+def mistake_base_not_frozen(base, n_classes):
+    inputs = keras.Input(shape=base.input_shape[1:])
+    return keras.Model(inputs, keras.layers.Dense(n_classes, activation="softmax")(base(inputs)))
+
+
+def mistake_everything_frozen(base, n_classes):
+    model = mistake_base_not_frozen(base, n_classes)
+    model.trainable = False
+    return model
+
+
+def mistake_head_without_softmax(base, n_classes):
+    base.trainable = False
+    inputs = keras.Input(shape=base.input_shape[1:])
+    return keras.Model(inputs, keras.layers.Dense(n_classes)(base(inputs, training=False)))
+
+
+# %% [markdown]
+# Now the whole story on digits: pre-train a small network on the digits 0 to 4, where labels are
+# plentiful, then learn the digits 5 to 9 from only **10 labelled images each**, once from scratch and
+# once on top of the frozen base.
+
+# %%
+def small_network(n_outputs):
+    return keras.Sequential([
+        keras.Input(shape=(28, 28)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(64, activation="relu", name="features"),
+        keras.layers.Dense(n_outputs, activation="softmax"),
+    ])
+
+
+def fit_and_score(model, x, y, x_test, y_test, epochs):
+    model.compile(optimizer=keras.optimizers.Adam(0.003), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=epochs, batch_size=32, verbose=0)
+    return model.evaluate(x_test, y_test, verbose=0, batch_size=500)[1]
+
+
+keras.utils.set_random_seed(0)
+low, high = order[labels[order] < 5], order[labels[order] >= 5]
+few = np.concatenate([high[labels[high] == digit][:10] for digit in range(5, 10)])
+rest = np.setdiff1d(high, few)
+pretrained = small_network(5)
+fit_and_score(pretrained, images[low], labels[low], images[low], labels[low], epochs=5)
+base = keras.Model(pretrained.inputs, pretrained.get_layer("features").output)
+scratch = fit_and_score(small_network(5), images[few], labels[few] - 5, images[rest], labels[rest] - 5, epochs=30)
+transferred = fit_and_score(transfer_model(base, 5), images[few], labels[few] - 5, images[rest], labels[rest] - 5, epochs=30)
+print(f"digits 5-9 from 50 labels: from scratch {scratch:.3f}, on the frozen base {transferred:.3f}")
+
+# %% [markdown]
+# ## Challenge 2: compute
+#
+# ### Mixed precision
+#
+# A float32 number takes 4 bytes; bfloat16 takes 2 and keeps float32's 8-bit exponent (so the same
+# range, about $10^{\pm 38}$) with a 7-bit mantissa instead of 23 (about 3 significant digits).
+# Recent GPUs and TPUs (and recent CPUs with AMX or AVX-512 BF16) multiply bfloat16 matrices several
+# times faster than float32 ones, and half the bytes means half the memory traffic.
+#
+# Three significant digits are enough for a layer's *computation*, not for its *weights*: an update
+# $w \leftarrow w - \eta g$ with $|\eta g| < 2^{-8}|w|$ rounds away to nothing in bfloat16. Keras's
+# `"mixed_bfloat16"` dtype policy therefore keeps each variable in float32 (`variable_dtype`) and
+# casts it to bfloat16 for the computation (`compute_dtype`). The last layer should stay in float32
+# (`dtype="float32"`), so that the softmax and the loss are computed in full precision.
+#
+# You can set the policy for every layer built afterwards with
+# `keras.config.set_dtype_policy("mixed_bfloat16")`, but that is process-wide state that leaks into
+# everything built later (and back to `"float32"` you must set it). Here, give each layer its policy:
+# `keras.layers.Dense(64, dtype="mixed_bfloat16")`.
+#
+# ## Exercise 7.4 — A mixed-precision model
+#
+# Write `build_mixed_precision_model(n_features, n_classes)`: `keras.Input(shape=(n_features,))`, two
+# `Dense(64, activation="relu")` layers with the `"mixed_bfloat16"` policy, and a
+# `Dense(n_classes, activation="softmax")` output layer in `"float32"`. The grader reads each layer's
+# policy, the dtype of every weight and of the model's output.
+
+# %%
+def build_mixed_precision_model(n_features, n_classes):
+    """Dense(64, relu) x 2 in mixed_bfloat16, then a float32 softmax output.
+
+    Args:
+        n_features: the number of input columns.
+        n_classes: the number of classes.
+
+    Returns:
+        An uncompiled keras.Model.
+    """
+    ### BEGIN SOLUTION
+    return keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(64, activation="relu", dtype="mixed_bfloat16"),
+        keras.layers.Dense(64, activation="relu", dtype="mixed_bfloat16"),
+        keras.layers.Dense(n_classes, activation="softmax", dtype="float32"),
+    ])
+    ### END SOLUTION
+
+
+# %% tags=["reference-only"]
+def probe_mixed_precision(build_mixed_precision_model, n_features, n_classes, seed):
+    """Each layer's policy, the dtypes of the weights and of the output (the global policy restored after)."""
+    previous = keras.config.dtype_policy()
+    try:
+        model = build_mixed_precision_model(n_features, n_classes)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    x = np.random.default_rng(seed).normal(size=(4, n_features)).astype("float32")
+    output = model(x)
+    layers = [layer for layer in model.layers if layer.weights]
+    return {
+        "layer_policies": np.array([layer.dtype_policy.name for layer in layers]),
+        "weight_dtypes": np.array(sorted({keras.backend.standardize_dtype(w.dtype) for w in model.weights})),
+        "output_dtype": keras.backend.standardize_dtype(output.dtype),
+        "output_shape": np.array(output.shape),
+    }
+
+
+def mistake_bfloat16_output(n_features, n_classes):
+    return keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(64, activation="relu", dtype="mixed_bfloat16"),
+        keras.layers.Dense(64, activation="relu", dtype="mixed_bfloat16"),
+        keras.layers.Dense(n_classes, activation="softmax", dtype="mixed_bfloat16"),
+    ])
+
+
+def mistake_pure_bfloat16(n_features, n_classes):
+    return keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(64, activation="relu", dtype="bfloat16"),
+        keras.layers.Dense(64, activation="relu", dtype="bfloat16"),
+        keras.layers.Dense(n_classes, activation="softmax", dtype="float32"),
+    ])
+
+
+def mistake_all_float32(n_features, n_classes):
+    return keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(n_classes, activation="softmax"),
+    ])
+
+
+# %% [markdown]
+# Once 7.4 passes, look inside: the weights are float32, the hidden layers compute in bfloat16, and
+# the output is float32 again.
+
+# %%
+mixed = build_mixed_precision_model(8, 3)
+for layer in mixed.layers:
+    policy = layer.dtype_policy
+    print(f"{layer.name:>8}: policy {policy.name:<15} weights {policy.variable_dtype:<8} compute {policy.compute_dtype}")
+print("output dtype:", keras.backend.standardize_dtype(mixed(np.zeros((2, 8), "float32")).dtype))
+
+# %% [markdown]
+# ### Data parallelism
+#
+# When one device is too slow, **data parallelism** copies the model to each of $D$ devices, gives each
+# device $B/D$ rows of a batch of $B$, and averages the gradients before every update:
+#
+# $$g = \frac{1}{B}\sum_{i=1}^{B} \nabla_w \ell_i = \frac{1}{D}\sum_{d=1}^{D} \underbrace{\frac{D}{B}
+#   \sum_{i \in \text{shard } d} \nabla_w \ell_i}_{\text{device } d}.$$
+#
+# The average is the same number as on one device (up to the order of float32 additions), so data
+# parallelism changes how fast training runs, not what it computes. Keras 3's distribution API
+# (`keras.distribution`, JAX backend; TensorFlow and PyTorch have their own tools, `tf.distribute` and
+# `torch.distributed`) says it in two lines:
+#
+# ```python
+# distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+# with distribution.scope():
+#     ...  # build, compile and fit as usual
+# ```
+#
+# Variables created inside the scope are replicated on every device, and `fit` splits each batch
+# across them. (`keras.distribution.set_distribution(distribution)` does the same for the whole
+# process; the scope keeps it local.)
+#
+# ## Exercise 7.5 — Train over eight devices (JAX)
+#
+# Write `train_data_parallel(x, y, seed)`: inside a `DataParallel` scope over all devices, build
+# `build_regressor(x.shape[1], seed)` (given below), compile it with
+# `keras.optimizers.SGD(learning_rate=0.05)` and `loss="mse"`, fit it for 3 epochs with
+# `batch_size=64` and `shuffle=False`, and return the model. The grader checks that its weights live
+# on every device and that they equal, within float32 rounding, those of the same training on one
+# device. On TensorFlow and PyTorch this exercise is skipped.
+
+# %%
+def build_regressor(n_features, seed):
+    """A small regression network whose initial weights depend only on `seed`."""
+    return keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(16, activation="tanh", kernel_initializer=keras.initializers.GlorotUniform(seed)),
+        keras.layers.Dense(1, kernel_initializer=keras.initializers.GlorotUniform(seed + 1)),
+    ])
+
+
+# %%
+def train_data_parallel(x, y, seed):
+    """Train build_regressor data-parallel over every device.
+
+    Args:
+        x: features (n, d), n a multiple of 64.
+        y: targets (n, 1).
+        seed: the seed of the initial weights.
+
+    Returns:
+        The trained keras.Model.
+    """
+    ### BEGIN SOLUTION
+    distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+    with distribution.scope():
+        model = build_regressor(x.shape[1], seed)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+        model.fit(x, y, epochs=3, batch_size=64, shuffle=False, verbose=0)
+    return model
+    ### END SOLUTION
+
+
+# %% tags=["reference-only"]
+def _devices_holding(model):
+    """How many devices hold the model's first weight (JAX arrays know their sharding)."""
+    sharding = getattr(model.weights[0].value, "sharding", None)
+    return len(sharding.device_set) if sharding is not None else 1
+
+
+def probe_data_parallel(train_data_parallel, x, y, seed):
+    """Devices used, and whether the weights match one-device training (max difference measured: 5e-7)."""
+    try:
+        model = train_data_parallel(x, y, seed)
+    finally:
+        keras.distribution.set_distribution(None)
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"train_data_parallel should return a keras.Model. Received: {type(model).__name__}")
+    single = build_regressor(x.shape[1], seed)
+    single.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+    single.fit(x, y, epochs=3, batch_size=64, shuffle=False, verbose=0)
+    yours = [np.asarray(w) for w in model.get_weights()]
+    alone = single.get_weights()
+    same = len(yours) == len(alone) and all(a.shape == b.shape and np.allclose(a, b, rtol=1e-4, atol=1e-5) for a, b in zip(yours, alone))
+    return {"devices": np.array(_devices_holding(model)), "same_as_one_device": same}
+
+
+def mistake_single_device(x, y, seed):
+    model = build_regressor(x.shape[1], seed)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+    model.fit(x, y, epochs=3, batch_size=64, shuffle=False, verbose=0)
+    return model
+
+
+# %% [markdown]
+# On JAX, compare with one device yourself: the largest difference is float32 rounding.
+
+# %%
+if keras.backend.backend() == "jax":
+    rng = np.random.default_rng(0)
+    x_demo = rng.normal(size=(256, 5)).astype("float32")
+    y_demo = (x_demo @ rng.normal(size=(5, 1))).astype("float32")
+    parallel = train_data_parallel(x_demo, y_demo, seed=3)
+    alone = build_regressor(5, seed=3)
+    alone.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+    alone.fit(x_demo, y_demo, epochs=3, batch_size=64, shuffle=False, verbose=0)
+    difference = max(float(np.abs(np.asarray(a) - b).max()) for a, b in zip(parallel.get_weights(), alone.get_weights()))
+    print(f"{len(parallel.weights[0].value.sharding.device_set)} devices; largest weight difference from one device: {difference:.1e}")
+else:
+    print("keras.distribution needs the JAX backend: set KERAS_BACKEND=jax and restart the kernel")
+
+# %% [markdown]
+# ## What to remember
+#
+# - Few labels: augment with transformations that keep the label (no flips for digits), add dropout,
+#   stop early on the validation loss, and reuse a pre-trained base when you have one.
+# - Transfer learning: `base.trainable = False` before `compile`, call the base with `training=False`,
+#   train only the new head.
+# - Mixed precision: `"mixed_bfloat16"` computes in bfloat16 and keeps float32 weights; keep the output
+#   layer in float32.
+# - Data parallelism splits batches, not results: it must give the one-device answer, faster.

@@ -1,0 +1,63 @@
+"""Chapter 6: plausible wrong answers fail with a message that points at the mistake.
+
+The known mistakes of the manifest are graded by tests/test_wrong_answers.py; these are
+wrong answers that no reference-only function computes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.chapters import resolve
+from helpers import learner_notebook_with, messages, statuses
+
+pytestmark = pytest.mark.slow
+
+CHAPTER6 = resolve("chapter6")
+
+NOT_SAVED = """
+def save_and_reload(model, path):
+    return keras.models.clone_model(model)
+"""
+
+NOT_RELOADED = """
+def save_and_reload(model, path):
+    model.save(path)
+    return model
+"""
+
+WEIGHTS_ONLY = """
+def save_and_reload(model, path):
+    model.save_weights(path)
+    return keras.saving.load_model(path)
+"""
+
+NO_LOGGER = """
+def fit_with_log(model, x, y, log_path, epochs):
+    return model.fit(x, y, epochs=epochs, batch_size=len(x), shuffle=False, verbose=0).history
+"""
+
+RETURNS_HISTORY_OBJECT = """
+def fit_with_log(model, x, y, log_path, epochs):
+    logger = keras.callbacks.CSVLogger(log_path)
+    return model.fit(x, y, epochs=epochs, batch_size=len(x), shuffle=False, callbacks=[logger], verbose=0)
+"""
+
+
+@pytest.mark.parametrize(
+    ("exercise", "entry", "code", "expected"),
+    [
+        ("6.1", "save_and_reload", NOT_SAVED, "save_and_reload wrote no file at the path it was given"),
+        ("6.1", "save_and_reload", NOT_RELOADED, "save_and_reload returned the model it was given"),
+        ("6.1", "save_and_reload", WEIGHTS_ONLY, ".weights.h5"),
+        ("6.3", "fit_with_log", NO_LOGGER, "still holds an earlier run's log: pass keras.callbacks.CSVLogger(log_path)"),
+        ("6.3", "fit_with_log", RETURNS_HISTORY_OBJECT, "fit_with_log should return history.history, a dict. Received: History"),
+    ],
+    ids=["nothing saved", "the original returned", "weights only", "no CSVLogger", "the History returned"],
+)
+def test_wrong_answers_are_explained(tmp_path, run_grader, exercise, entry, code, expected):
+    notebook = learner_notebook_with(CHAPTER6, {entry: code}, tmp_path / "learner.ipynb")
+    finished, report = run_grader("check", "chapter6", "-e", exercise, "--backend", "jax", "--notebook", str(notebook))
+    assert finished.returncode == 1
+    assert statuses(report)[exercise] in ("failed", "error")
+    assert expected in messages(report)[exercise]

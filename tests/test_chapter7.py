@@ -1,0 +1,87 @@
+"""Chapter 7: plausible wrong answers fail with a message that points at the mistake.
+
+The manifest's known mistakes are tested by tests/test_wrong_answers.py; these are other ways
+to get each exercise wrong, written as a learner would, and the JAX-only exercise's skip.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.chapters import resolve
+from helpers import learner_notebook_with, messages, statuses
+
+pytestmark = pytest.mark.slow
+
+CHAPTER7 = resolve("chapter7")
+
+HALF_TURNS = """
+def make_augmentation():
+    return keras.Sequential([
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
+        keras.layers.RandomRotation(0.5, fill_mode="constant"),
+    ])
+"""
+
+FORGOT_LAST_BASE_LAYER = """
+def transfer_model(base, n_classes):
+    for layer in base.layers[:-1]:
+        layer.trainable = False
+    inputs = keras.Input(shape=base.input_shape[1:])
+    outputs = keras.layers.Dense(n_classes, activation="softmax")(base(inputs, training=False))
+    return keras.Model(inputs, outputs)
+"""
+
+GLOBAL_POLICY_FOR_EVERY_LAYER = """
+def build_mixed_precision_model(n_features, n_classes):
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    return keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(n_classes, activation="softmax"),
+    ])
+"""
+
+SMALLER_BATCHES = """
+def train_data_parallel(x, y, seed):
+    distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+    with distribution.scope():
+        model = build_regressor(x.shape[1], seed)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+        model.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0)
+    return model
+"""
+
+RETURNS_HISTORY = """
+def train_few_labels(x_train, y_train, x_val, y_val):
+    model = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model.fit(x_train, y_train, epochs=1, verbose=0)
+"""
+
+
+@pytest.mark.parametrize(
+    ("exercise", "entry", "code", "expected"),
+    [
+        ("7.1", "make_augmentation", HALF_TURNS, "your augmentation flips or turns images over"),
+        ("7.3", "transfer_model", FORGOT_LAST_BASE_LAYER, "base_weights']: got 'changed in fit', expected 'unchanged'"),
+        ("7.4", "build_mixed_precision_model", GLOBAL_POLICY_FOR_EVERY_LAYER, "your output layer computes in bfloat16"),
+        ("7.5", "train_data_parallel", SMALLER_BATCHES, "same_as_one_device']: got False, expected True"),
+        ("7.2", "train_few_labels", RETURNS_HISTORY, "train_few_labels should return a keras.Model. Received: History"),
+    ],
+    ids=["rotations up to a half turn", "one base layer left trainable", "global policy on the output too",
+         "another batch size", "returned the History"],
+)
+def test_plausible_mistakes_are_explained(tmp_path, run_grader, exercise, entry, code, expected):
+    notebook = learner_notebook_with(CHAPTER7, {entry: code}, tmp_path / "learner.ipynb")
+    _, report = run_grader("check", "chapter7", "-e", exercise, "--backend", "jax", "--notebook", str(notebook))
+    assert statuses(report)[exercise] in ("failed", "error"), messages(report)
+    assert expected in messages(report)[exercise]
+
+
+def test_the_jax_only_exercise_is_skipped_plainly_elsewhere(run_grader):
+    finished, report = run_grader("check", "chapter7", "-e", "7.5", "--backend", "torch")
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert statuses(report) == {"7.5": "skipped"}
+    assert messages(report)["7.5"] == "needs the jax backend, not torch: grader check chapter7 -e 7.5 --backend jax"

@@ -1,0 +1,81 @@
+"""Chapter 8: plausible wrong answers fail with a message that points at the mistake.
+
+The known mistakes of the manifest are graded by tests/test_wrong_answers.py; these are
+wrong answers that no reference-only function computes (errors, a threshold missed).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.chapters import resolve
+from helpers import learner_notebook_with, messages, statuses
+
+pytestmark = pytest.mark.slow
+
+CHAPTER8 = resolve("chapter8")
+
+ACCURACY_LEFT_TO_COMPILE = """
+def output_head(n_classes):
+    def head(units, activation, loss, metric):
+        return {"units": units, "activation": activation, "loss": loss, "metric": metric}
+    return {
+        "binary": head(1, "sigmoid", "binary_crossentropy", "accuracy"),
+        "multiclass_integer": head(n_classes, "softmax", "sparse_categorical_crossentropy", "sparse_categorical_accuracy"),
+        "multiclass_onehot": head(n_classes, "softmax", "categorical_crossentropy", "categorical_accuracy"),
+        "multilabel": head(n_classes, "sigmoid", "binary_crossentropy", "binary_accuracy"),
+        "regression": head(1, "linear", "mse", "mae"),
+    }
+"""
+
+SCHEDULE_BODY = """
+    def __init__(self, peak_learning_rate, warmup_steps, total_steps):
+        self.peak_learning_rate = peak_learning_rate
+        self.warmup_steps = warmup_steps
+        self.total_steps = total_steps
+
+    def __call__(self, step):
+        step = keras.ops.cast(step, "float32")
+        warmup, total = float(self.warmup_steps), float(self.total_steps)
+        progress = keras.ops.minimum(1.0, (step - warmup) / (total - warmup))
+        decay = 0.5 * self.peak_learning_rate * (1.0 + keras.ops.cos(np.pi * progress))
+        return keras.ops.where(step < warmup, self.peak_learning_rate * step / warmup, decay)
+"""
+
+SCHEDULE_WITHOUT_CONFIG = "class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):\n" + SCHEDULE_BODY
+
+SCHEDULE_NOT_A_SCHEDULE = "class WarmupCosine:\n" + SCHEDULE_BODY
+
+OVERFITTING_MODEL = """
+def train_regularised(x_train, y_train, x_val, y_val):
+    model = keras.Sequential([
+        keras.Input(shape=(x_train.shape[1],)),
+        keras.layers.Dense(256, activation="relu"),
+        keras.layers.Dense(256, activation="relu"),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=60, batch_size=32, verbose=0)
+    return model
+"""
+
+THRESHOLD = CHAPTER8.spec.exercise("8.4").threshold
+
+
+@pytest.mark.parametrize(
+    ("exercise", "entry", "code", "expected"),
+    [
+        ("8.1", "output_head", ACCURACY_LEFT_TO_COMPILE, "got 'accuracy', expected 'binary_accuracy'"),
+        ("8.2", "WarmupCosine", SCHEDULE_WITHOUT_CONFIG, "WarmupCosine has no get_config"),
+        ("8.2", "WarmupCosine", SCHEDULE_NOT_A_SCHEDULE, "should subclass keras.optimizers.schedules.LearningRateSchedule"),
+        ("8.4", "train_regularised", OVERFITTING_MODEL, f"{THRESHOLD.describe()} required"),
+    ],
+    ids=["'accuracy' left for compile to resolve", "schedule without get_config", "not a LearningRateSchedule",
+         "the overfitting network, unregularised"],
+)
+def test_wrong_answers_are_explained(tmp_path, run_grader, exercise, entry, code, expected):
+    notebook = learner_notebook_with(CHAPTER8, {entry: code}, tmp_path / "learner.ipynb")
+    finished, report = run_grader("check", "chapter8", "-e", exercise, "--backend", "jax", "--notebook", str(notebook))
+    assert finished.returncode == 1
+    assert statuses(report)[exercise] in ("failed", "error")
+    assert expected in messages(report)[exercise]
