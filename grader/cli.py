@@ -231,29 +231,36 @@ def calibrate(
     backend: Annotated[str, typer.Option("--backend", "-b", help="jax, tensorflow, torch or all.")] = "all",
     seeds: Annotated[int, typer.Option(help="How many seeds per backend.")] = 20,
     first_seed: Annotated[int, typer.Option(help="The first seed; seeds are consecutive.")] = 0,
+    tolerances: Annotated[bool, typer.Option("--tolerances", help="Measure how far the backends' reference outputs differ, for the function exercises' tolerances.")] = False,
     write: Annotated[bool, typer.Option("--write", help="Save the measurements next to the manifest.")] = False,
 ) -> None:
-    """Train the reference over many seeds and measure its metric, time and pass rate."""
+    """Train the reference over many seeds and measure its metric, time and pass rate (or, with --tolerances, the cross-backend spread)."""
     from .calibrate import calibrate_chapter, print_calibration, save_calibration
+    from .tolerances import measure_spreads, print_spreads, save_spreads
 
     chapter = find_chapter(chapter_name)
-    exercises = [e for e in select_exercises(chapter, exercise) if e.kind == "training"]
+    kind = "function" if tolerances else "training"
+    exercises = [e for e in select_exercises(chapter, exercise) if e.kind == kind]
     if not exercises:
-        raise fail_usage(f"{chapter.name} has no training exercise to calibrate (with those -e options).")
+        raise fail_usage(f"{chapter.name} has no {kind} exercise to calibrate (with those -e options).")
     try:
         chosen = backend_lookup.resolve_backends(backend)
     except ValueError as error:
         raise fail_usage(str(error)) from None
     seed_list = list(range(first_seed, first_seed + seeds))
-    with live_progress(console, total=len(exercises) * len(chosen) * len(seed_list)) as status:
+    total = len(chosen) if tolerances else len(exercises) * len(chosen) * len(seed_list)
+    with live_progress(console, total=total) as status:
         try:
-            measured = calibrate_chapter(chapter, exercises, chosen, seed_list, progress=status)
+            if tolerances:
+                spreads = measure_spreads(chapter, exercises, chosen, seeds, progress=status)
+            else:
+                measured = calibrate_chapter(chapter, exercises, chosen, seed_list, progress=status)
         except KeyboardInterrupt:
             errors.print("Interrupted: nothing was written, and no worker is left running.")
             raise typer.Exit(130) from None
-    ok = print_calibration(measured, console)
+    ok = print_spreads(spreads, console) if tolerances else print_calibration(measured, console)
     if write:
-        save_calibration(chapter, measured)
+        (save_spreads(chapter, spreads) if tolerances else save_calibration(chapter, measured))
         console.print(f"wrote {_relative(chapter.calibration)}")
     raise typer.Exit(0 if ok else 1)
 
