@@ -84,9 +84,11 @@ def test_no_solution_or_reference_only_line_reaches_the_site(site: Path) -> None
     texts = {path: page_text(path) for path in site.rglob("*.html")}
     for path in site.rglob("*.ipynb"):
         texts[path] = "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text(encoding="utf-8"))["cells"])
+    # A line that some learner notebook shows openly (another chapter's worked code, say) is no leak.
+    public = {line.strip() for c in discover() for cell in learner_notebook(c).cells for line in cell.source.splitlines()}
     for chapter in discover():
-        hidden = hidden_lines(chapter)
-        assert len(hidden) >= len(chapter.spec.exercises), f"{chapter.source}: expected solution lines to look for"
+        assert len(hidden_lines(chapter)) >= len(chapter.spec.exercises), f"{chapter.source}: expected solution lines to look for"
+        hidden = hidden_lines(chapter) - public
         for path, text in texts.items():
             leaked = sorted(hidden & {line.strip() for line in text.splitlines()})
             assert not leaked, f"{path.relative_to(site)} shows lines of {chapter.source.name}'s solutions: {leaked[:5]}"

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import re
 import sys
 from pathlib import Path
@@ -35,8 +36,9 @@ CHAPTERS_DIR = "course"  # the notebooks keep their repository path: course/<ste
 DATASETS_DIR = "reference/datasets"
 # nbconvert inserts a MathJax 2 loader from a CDN into every notebook; the site typesets with KaTeX.
 _NBCONVERT_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
-# nbconvert gives a heading without ASCII letters (the Chinese titles) an empty id and a "#" link.
-_EMPTY_ID_HEADING = re.compile(r'<h([1-6]) id="">(.*?)<a class="anchor-link" href="#">', re.S)
+# nbconvert's heading ids differ from the ids the page's table of contents links to (it keeps case and
+# punctuation, and gives a heading without ASCII letters, like the Chinese titles, an empty id).
+_HEADING = re.compile(r'<h([1-6]) id="([^"]*)">(.*?)<a class="anchor-link" href="#[^"]*">', re.S)
 
 
 def chapter_page(chapter: Chapter) -> str:
@@ -101,26 +103,29 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     if not page.file.src_uri.endswith(".ipynb"):
         return html
     name = Path(page.file.abs_src_path or page.file.src_uri).name
-    html = _name_empty_headings(_NBCONVERT_MATHJAX.sub("", html), page)
+    html = _name_headings(_NBCONVERT_MATHJAX.sub("", html), page)
     # Material styles `headerlink` permalinks (shown on hover) and leaves them out of the search index.
     return reference_pages.download_box(name) + html.replace('class="anchor-link"', 'class="headerlink"')
 
 
-def _name_empty_headings(html: str, page: Page) -> str:
-    """Give headings that nbconvert left without an id the id that the page's TOC links to."""
+def _name_headings(html: str, page: Page) -> str:
+    """Give every heading the id that the page's TOC links to."""
     ids: dict[str, str] = {}
     items = list(page.toc)
     while items:
         item = items.pop(0)
-        ids.setdefault(item.title, item.id)
+        ids.setdefault(" ".join(item.title.split()), item.id)
         items += item.children
 
     def named(match: re.Match[str]) -> str:
-        level, title = match.groups()
-        anchor = ids.get(re.sub(r"<[^>]+>", "", title).strip(), f"section-{match.start()}")
+        level, current, title = match.groups()
+        plain = " ".join(html_module.unescape(re.sub(r"<[^>]+>", "", title)).split())
+        # The TOC's titles leave code spans out: "`.keras` format" is listed as "format".
+        without_code = " ".join(html_module.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<code>.*?</code>", "", title))).split())
+        anchor = ids.get(plain) or ids.get(without_code) or current or f"section-{match.start()}"
         return f'<h{level} id="{anchor}">{title}<a class="anchor-link" href="#{anchor}">'
 
-    return _EMPTY_ID_HEADING.sub(named, html)
+    return _HEADING.sub(named, html)
 
 
 def on_serve(server, config: MkDocsConfig, builder):  # noqa: ANN001 - livereload's types
