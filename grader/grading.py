@@ -23,7 +23,7 @@ from . import verdict
 from .notebook import Cell, extract, read_code_cells, snippets_to_json
 from .reference import ReferenceFailure, ReferenceWorker
 from .results import BackendReport, ExerciseResult, RunReport
-from .runner import Reply, Worker, WorkerError, call_request
+from .runner import Reply, Worker, WorkerError, call_request, fastest_reply
 from .spec import ExerciseSpec
 
 Status = Callable[..., None]  # status(message, advance=False): advance marks one more exercise started
@@ -189,9 +189,9 @@ def run_learner(plan: Plan, worker: Worker, attempt: Attempt) -> None:
         inputs = _save(folder / f"{exercise.id}-speed-inputs.npz", attempt.speed_inputs)
         request = call_request(
             source=source, entry=exercise.entry, inputs=inputs, output=folder / "unused", expect="timing",
-            seed=plan.seed, probe=exercise.probe, probe_source=probe_source, repeats=exercise.speed.repeats,
+            seed=plan.seed, probe=exercise.probe, probe_source=probe_source,
         )
-        attempt.speed_reply = worker.request(request, plan.timeout_for(exercise))
+        attempt.speed_reply = fastest_reply(worker, request, exercise.speed.repeats, plan.timeout_for(exercise))
 
 
 def _save(path: Path, arrays: dict[str, np.ndarray]) -> Path:

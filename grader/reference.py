@@ -15,7 +15,7 @@ import numpy as np
 
 from .inputs import exercise_seed
 from .notebook import Cell, extract, snippets_to_json
-from .runner import Reply, Worker, call_request
+from .runner import Reply, Worker, call_request, fastest_reply
 from .spec import ExerciseSpec
 
 _LOAD_TIMEOUT_S = 300.0
@@ -56,11 +56,13 @@ class ReferenceWorker:
         return expected, mistakes
 
     def timing(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> float:
-        """Seconds the reference takes for the speed trial (its repeats included)."""
+        """Seconds of the reference's fastest run on the speed trial, timed as the learner's is."""
         assert exercise.speed is not None
         inputs = self._save(f"{exercise.id}-speed-inputs.npz", arguments)
-        reply = self._call(exercise, exercise.entry, inputs, self.folder / "unused", "timing", self.seed,
-                           timeout_s, repeats=exercise.speed.repeats)
+        request = self._request(exercise, exercise.entry, inputs, self.folder / "unused", "timing", self.seed)
+        reply = fastest_reply(self.worker, request, exercise.speed.repeats, timeout_s)
+        if not reply.ok:
+            raise ReferenceFailure(f"the grader's reference could not be timed ({reply.status}: {reply.error})")
         return reply.duration_s
 
     def architecture(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> dict:
@@ -90,17 +92,19 @@ class ReferenceWorker:
 
     def _call(
         self, exercise: ExerciseSpec, entry: str, inputs: Path, output: Path, expect: str, seed: int,
-        timeout_s: float, repeats: int = 1,
+        timeout_s: float,
     ) -> Reply:
-        source = self._source(exercise)
-        request = call_request(
-            source=source, entry=entry, inputs=inputs, output=output, expect=expect, seed=seed,
-            probe=exercise.probe, probe_source=source, repeats=repeats,
-        )
-        reply = self.worker.request(request, timeout_s)
+        reply = self.worker.request(self._request(exercise, entry, inputs, output, expect, seed), timeout_s)
         if not reply.ok:
             raise ReferenceFailure(f"the grader's reference could not run {entry} ({reply.status}: {reply.error})")
         return reply
+
+    def _request(self, exercise: ExerciseSpec, entry: str, inputs: Path, output: Path, expect: str, seed: int) -> dict:
+        source = self._source(exercise)
+        return call_request(
+            source=source, entry=entry, inputs=inputs, output=output, expect=expect, seed=seed,
+            probe=exercise.probe, probe_source=source,
+        )
 
     def _source(self, exercise: ExerciseSpec) -> Path:
         """The reference code for an exercise: entry point, known mistakes and probe."""
