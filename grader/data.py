@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import difflib
 import functools
 import hashlib
@@ -43,6 +44,8 @@ PIMA_FEATURES: tuple[str, ...] = (
 )
 PIMA_LABEL = "outcome"
 SUNSPOTS_COLUMNS = ("year", "month", "sunspots")
+ROTTEN_TOMATOES_COLUMNS = ("text", "label")
+BIBLE_COLUMNS = ("reference", "english", "spanish")
 
 
 class DatasetError(RuntimeError):
@@ -123,7 +126,7 @@ def all_datasets() -> tuple[DatasetInfo, ...]:
 
     Example:
         >>> [info.name for info in all_datasets()]
-        ['mnist_5k', 'pima', 'sunspots']
+        ['bible_en_es', 'mnist_5k', 'pima', 'rotten_tomatoes', 'spoken_digits', 'sunspots']
     """
     return tuple(dataset_info(name) for name in sorted(_read_manifest(DATASETS_DIR)))
 
@@ -244,3 +247,111 @@ def load_sunspots() -> tuple[np.ndarray, np.ndarray]:
     years, months, sunspots = table.T
     dates = years + (months - 0.5) / 12
     return dates, sunspots.astype(np.float32)
+
+
+def _read_text_table(path: Path, expected_header: tuple[str, ...], delimiter: str) -> list[list[str]]:
+    # UTF-8 text with a header; csv handles the quoted commas in review snippets.
+    with path.open(encoding="utf-8", newline="") as stream:
+        if delimiter == "\t":  # the TSV has no quoting: fields never hold tabs or newlines
+            reader = csv.reader(stream, delimiter="\t", quoting=csv.QUOTE_NONE)
+        else:
+            reader = csv.reader(stream)
+        header = tuple(next(reader, ()))
+        if header != expected_header:
+            raise DatasetError(f"{path}: expected columns {expected_header}, received {header}.")
+        rows = list(reader)
+    if any(len(row) != len(expected_header) for row in rows):
+        raise DatasetError(f"{path}: a row does not have {len(expected_header)} fields.")
+    return rows
+
+
+def load_rotten_tomatoes() -> tuple[np.ndarray, np.ndarray]:
+    """Load 12808 Rotten Tomatoes review snippets labelled fresh (1) or rotten (0).
+
+    The snippets are in source order, grouped by movie: shuffle before splitting.
+    Text is as written (case, punctuation, curly quotes), whitespace normalised.
+
+    Returns:
+        ``(texts, labels)``: a NumPy str array (12808,) (dtype ``<U…``, not
+        object) and an int64 array (12808,) with 1 = fresh (positive, 7403 of
+        them) and 0 = rotten (negative, 5405). New arrays on every call.
+
+    Example:
+        >>> texts, labels = load_rotten_tomatoes()
+        >>> str(texts[0]), int(labels[0])
+        ('A three-hour cinema master class.', 1)
+    """
+    rows = _read_text_table(verify("rotten_tomatoes"), ROTTEN_TOMATOES_COLUMNS, ",")
+    texts = np.array([text for text, _ in rows], dtype=str)
+    labels = np.array([int(label) for _, label in rows], dtype=np.int64)
+    return texts, labels
+
+
+def load_spoken_digit_lengths() -> np.ndarray:
+    """Load the true number of frames of each spoken-digit recording.
+
+    Returns:
+        An int64 array (3000,) in the order of :func:`load_spoken_digits`
+        (min 6, median 17, max 92 frames). A new array on every call.
+
+    Example:
+        >>> lengths = load_spoken_digit_lengths()
+        >>> int(lengths.min()), int(lengths.max())
+        (6, 92)
+    """
+    with np.load(verify("spoken_digits"), allow_pickle=False) as archive:
+        return archive["lengths"].astype(np.int64)
+
+
+def load_spoken_digits() -> tuple[np.ndarray, np.ndarray]:
+    """Load 3000 spoken digits 0-9 as MFCC sequences zero-padded to the longest recording.
+
+    Each recording is a sequence of frames of 13 MFCCs; recordings last 6 to 92
+    frames, so each is padded at the end with frames of 0.0 up to 92. No real
+    frame is all zeros, so ``keras.layers.Masking(mask_value=0.0)`` masks exactly
+    the padding; :func:`load_spoken_digit_lengths` gives the true lengths.
+    The values were stored as float16 (relative error under 5e-4).
+
+    Returns:
+        ``(features, labels)``: float32 array (3000, 92, 13) and int64 array
+        (3000,) of digits 0-9, 300 of each, in shuffled source order. New arrays
+        on every call.
+
+    Example:
+        >>> features, labels = load_spoken_digits()
+        >>> features.shape, np.bincount(labels).tolist() == [300] * 10
+        ((3000, 92, 13), True)
+    """
+    with np.load(verify("spoken_digits"), allow_pickle=False) as archive:
+        frames = archive["features"].astype(np.float32)
+        lengths = archive["lengths"].astype(np.int64)
+        labels = archive["labels"].astype(np.int64)
+    if int(lengths.sum()) != len(frames):
+        raise DatasetError("spoken_digits: the lengths do not add up to the number of frames.")
+    features = np.zeros((len(lengths), int(lengths.max()), frames.shape[1]), dtype=np.float32)
+    # Frame t of recording i is in the padded array where t < lengths[i].
+    features[np.arange(features.shape[1]) < lengths[:, None]] = frames
+    return features, labels
+
+
+def load_bible_pairs() -> tuple[np.ndarray, np.ndarray]:
+    """Load 5997 short verse-aligned Bible pairs, English (WEB) and Spanish (Reina-Valera 1909).
+
+    Each side has at most 15 words; rows run Genesis to Revelation. The
+    references (e.g. "Gen.1.1") are in ``datasets/bible_en_es/bible_en_es.tsv``.
+
+    Returns:
+        ``(english, spanish)``: two NumPy str arrays (5997,) (dtype ``<U…``),
+        row i of one the translation of row i of the other. New arrays on every call.
+
+    Example:
+        >>> english, spanish = load_bible_pairs()
+        >>> str(english[0])
+        'In the beginning, God created the heavens and the earth.'
+        >>> str(spanish[0])
+        'EN el principio crió Dios los cielos y la tierra.'
+    """
+    rows = _read_text_table(verify("bible_en_es"), BIBLE_COLUMNS, "\t")
+    english = np.array([row[1] for row in rows], dtype=str)
+    spanish = np.array([row[2] for row in rows], dtype=str)
+    return english, spanish

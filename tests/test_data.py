@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from grader import data
 
-DATASET_NAMES = ("mnist_5k", "pima", "sunspots")
+DATASET_NAMES = ("bible_en_es", "mnist_5k", "pima", "rotten_tomatoes", "spoken_digits", "sunspots")
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def datasets_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy
 
 
-def test_manifest_lists_the_three_datasets() -> None:
+def test_manifest_lists_the_six_datasets() -> None:
     assert tuple(info.name for info in data.all_datasets()) == DATASET_NAMES
 
 
@@ -42,7 +43,8 @@ def test_manifest_entry_records_provenance(name: str) -> None:
     for field in ("title", "description", "licence", "citation", "source_package",
                   "source_version", "source_path", "rebuild"):
         assert getattr(info, field).strip(), f"[{name}] {field} is empty"
-    assert info.rebuild.startswith(f"python datasets/build/{name}.py")
+    # bible_en_es needs Debian's python3-sword, so its command installs that first.
+    assert re.search(rf"(^|&& )(python|/usr/bin/python3) datasets/build/{name}\.py$", info.rebuild)
     assert (data.DATASETS_DIR / "build" / f"{name}.py").is_file()
     assert isinstance(info.used_by, tuple)
 
@@ -78,13 +80,98 @@ def test_load_sunspots_is_a_monthly_series_in_time_order() -> None:
     assert data.dataset_info("sunspots").rows == len(dates)
 
 
-@pytest.mark.parametrize("loader", [data.load_pima, data.load_mnist_5k, data.load_sunspots])
+def test_load_rotten_tomatoes_shapes_dtypes_and_class_counts() -> None:
+    texts, labels = data.load_rotten_tomatoes()
+    assert texts.shape == labels.shape == (12808,)
+    assert texts.dtype.kind == "U" and labels.dtype == np.int64
+    assert np.bincount(labels).tolist() == [5405, 7403]
+    assert str(texts[0]) == "A three-hour cinema master class." and labels[0] == 1
+    assert all(text == " ".join(text.split()) and text for text in texts.tolist())
+    assert sum("," in text for text in texts.tolist()) > 5000, "quoted commas round-trip"
+    assert data.dataset_info("rotten_tomatoes").used_by == ("chapter5",)
+    assert data.dataset_info("rotten_tomatoes").rows == len(labels)
+
+
+def test_load_spoken_digits_is_zero_padded_exactly_past_each_length() -> None:
+    features, labels = data.load_spoken_digits()
+    lengths = data.load_spoken_digit_lengths()
+    assert features.shape == (3000, 92, 13) and features.dtype == np.float32
+    assert labels.shape == lengths.shape == (3000,)
+    assert labels.dtype == np.int64 and lengths.dtype == np.int64
+    assert np.bincount(labels).tolist() == [300] * 10
+    assert (int(lengths.min()), float(np.median(lengths)), int(lengths.max())) == (6, 17.0, 92)
+    assert int(lengths.sum()) == 53999
+    # What keras.layers.Masking(mask_value=0.0) masks: the time steps that are all 0.0.
+    all_zero_steps = np.all(features == 0.0, axis=2)
+    assert np.array_equal(all_zero_steps, np.arange(92) >= lengths[:, None])
+    assert np.isfinite(features).all()
+    assert data.dataset_info("spoken_digits").rows == len(labels)
+
+
+def test_load_bible_pairs_are_short_aligned_and_plain_text() -> None:
+    english, spanish = data.load_bible_pairs()
+    assert english.shape == spanish.shape == (5997,)
+    assert english.dtype.kind == "U" and spanish.dtype.kind == "U"
+    assert str(english[0]) == "In the beginning, God created the heavens and the earth."
+    assert str(spanish[0]) == "EN el principio crió Dios los cielos y la tierra."
+    for text in english.tolist() + spanish.tolist():
+        assert 1 <= len(text.split()) <= 15
+        assert "<" not in text and ">" not in text and text == " ".join(text.split())
+    info = data.dataset_info("bible_en_es")
+    references = [line.split("\t", 1)[0] for line in info.file.read_text(encoding="utf-8").splitlines()]
+    assert references[0] == "reference" and references[1:3] == ["Gen.1.1", "Gen.1.3"]
+    assert references[-1] == "Rev.22.21" and len(set(references)) == len(references)
+    assert info.rows == len(english)
+
+
+@pytest.mark.parametrize(
+    "loader",
+    [data.load_pima, data.load_mnist_5k, data.load_sunspots, data.load_spoken_digits],
+)
 def test_loaders_return_fresh_arrays(loader) -> None:
     first_x, first_y = loader()
     first_x[...] = -1
     first_y[...] = -1
     second_x, second_y = loader()
-    assert second_x.min() >= 0 and second_y.min() >= 0
+    assert second_x.min() >= 0 or loader is data.load_spoken_digits
+    assert second_y.min() >= 0
+    assert not np.shares_memory(first_x, second_x)
+
+
+@pytest.mark.parametrize("loader", [data.load_rotten_tomatoes, data.load_bible_pairs])
+def test_text_loaders_return_fresh_arrays(loader) -> None:
+    first_x, first_y = loader()
+    expected = first_x[0]
+    first_x[0] = "changed"
+    first_y[...] = first_y[-1]
+    second_x, second_y = loader()
+    assert second_x[0] == expected and not np.shares_memory(first_y, second_y)
+
+
+def test_spoken_digit_lengths_are_a_fresh_array() -> None:
+    first = data.load_spoken_digit_lengths()
+    first[...] = 0
+    assert data.load_spoken_digit_lengths().min() == 6
+
+
+@pytest.mark.parametrize(
+    ("name", "relative_path", "loader"),
+    [
+        ("rotten_tomatoes", "rotten_tomatoes/rotten_tomatoes.csv", data.load_rotten_tomatoes),
+        ("spoken_digits", "spoken_digits/spoken_digits.npz", data.load_spoken_digits),
+        ("spoken_digits", "spoken_digits/spoken_digits.npz", data.load_spoken_digit_lengths),
+        ("bible_en_es", "bible_en_es/bible_en_es.tsv", data.load_bible_pairs),
+    ],
+)
+def test_chapter5_checksum_mismatch_raises(datasets_copy: Path, name: str, relative_path: str, loader) -> None:
+    path = datasets_copy / relative_path
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 1
+    path.write_bytes(bytes(content))
+    with pytest.raises(data.DatasetError, match="corrupted or was changed") as raised:
+        loader()
+    assert data.dataset_info(name).sha256 in str(raised.value)
+    assert f"datasets/build/{name}.py" in str(raised.value)
 
 
 def test_corrupted_file_raises_dataset_error_with_checksums_and_fix(datasets_copy: Path) -> None:
@@ -121,6 +208,6 @@ def test_missing_file_raises_dataset_error(datasets_copy: Path) -> None:
 def test_unknown_name_suggests_the_close_match() -> None:
     with pytest.raises(ValueError, match=r"Unknown dataset 'pmia'\. Did you mean 'pima'\?") as raised:
         data.dataset_info("pmia")
-    assert "mnist_5k, pima, sunspots" in str(raised.value)
+    assert "bible_en_es, mnist_5k, pima, rotten_tomatoes, spoken_digits, sunspots" in str(raised.value)
     with pytest.raises(ValueError, match="Known datasets"):
         data.verify("cifar10")
