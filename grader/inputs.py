@@ -5,8 +5,12 @@ and a shape, for example `features = { normal = ["n", 8], loc = [-50, 150] }`.
 A shape entry is an integer, a `[low, high]` range drawn once per trial, or a
 dimension name from `[dims]` so that several arguments share a size. Other
 rules: `integers`, `uniform`, `choice = ["valid", "same"]` (one per trial),
-`value = ...` (a constant) and `seed = true` (a fresh integer). Training
-exercises instead split a real dataset; the held-out part stays with the grader.
+`value = ...` (a constant), `seed = true` (a fresh integer), `mask = [...]`
+(0/1 with at least one 1 along the last axis), `sentences = "rotten_tomatoes"`
+with `rows` (real texts drawn from a shipped corpus) and `perturb = "other_input"`
+with `drop` (those texts with words dropped and neighbours swapped, a stand-in for
+an imperfect translation). Training exercises instead split a real dataset; the
+held-out part stays with the grader.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import data
+from . import data, text
 from .spec import DataSplit, ExerciseSpec
 
 Arrays = dict[str, np.ndarray]
@@ -25,6 +29,14 @@ _DATASETS: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
     "pima": data.load_pima,
     "mnist_5k": data.load_mnist_5k,
     "sunspots": data.load_sunspots,  # (dates, values): windowed with `window`
+    "rotten_tomatoes": data.load_rotten_tomatoes,  # (texts, labels): encoded with `vocabulary` and `length`
+    "spoken_digits": data.load_spoken_digits,  # zero-padded sequences of MFCC frames
+}
+
+_CORPORA: dict[str, Callable[[], np.ndarray]] = {
+    "rotten_tomatoes": lambda: data.load_rotten_tomatoes()[0],
+    "bible_en": lambda: data.load_bible_pairs()[0],
+    "bible_es": lambda: data.load_bible_pairs()[1],
 }
 
 
@@ -47,10 +59,25 @@ def generate_inputs(exercise: ExerciseSpec, seed: int, dims: dict[str, Any] | No
     """
     rng = np.random.default_rng(seed)
     sizes = {name: _draw_size(size, rng) for name, size in {**exercise.dims, **(dims or {})}.items()}
-    return {name: _generate(name, rule, sizes, rng) for name, rule in exercise.inputs.items()}
+    generated: Arrays = {}
+    for name, rule in exercise.inputs.items():
+        generated[name] = _generate(name, rule, sizes, rng, generated)
+    return generated
 
 
-def _generate(name: str, rule: dict[str, Any], dims: dict[str, int], rng: np.random.Generator) -> np.ndarray:
+def _generate(name: str, rule: dict[str, Any], dims: dict[str, int], rng: np.random.Generator,
+              earlier: Arrays) -> np.ndarray:
+    if "sentences" in rule:
+        corpus = _CORPORA[rule["sentences"]]()
+        rows = rng.choice(len(corpus), size=_shape([rule["rows"]], dims, rng)[0], replace=False)
+        return corpus[np.sort(rows)]
+    if "perturb" in rule:
+        return np.array([_perturbed(str(t), rule.get("drop", 0.2), rng) for t in earlier[rule["perturb"]]])
+    if "mask" in rule:
+        shape = _shape(rule["mask"], dims, rng)
+        mask = rng.random(shape) < rule.get("p", 0.7)
+        mask[..., 0] |= ~mask.any(axis=-1)  # every row keeps at least one position
+        return mask.astype(rule.get("dtype", "int32"))
     if "value" in rule:
         return np.asarray(rule["value"])
     if rule.get("seed"):
@@ -69,8 +96,18 @@ def _generate(name: str, rule: dict[str, Any], dims: dict[str, int], rng: np.ran
         shape = _shape(rule["integers"], dims, rng)
         return rng.integers(rule.get("low", 0), rule["high"], size=shape).astype(rule.get("dtype", "int64"))
     raise ValueError(
-        f"Input {name!r}: expected one of normal, uniform, integers, choice, value or seed. Received: {rule!r}"
+        f"Input {name!r}: expected one of normal, uniform, integers, choice, value, seed, mask, sentences "
+        f"or perturb. Received: {rule!r}"
     )
+
+
+def _perturbed(sentence: str, drop: float, rng: np.random.Generator) -> str:
+    """The sentence with each word dropped with probability `drop`, and one pair of neighbours swapped."""
+    words = [word for word in sentence.split() if rng.random() >= drop]
+    if len(words) > 2:
+        i = int(rng.integers(len(words) - 1))
+        words[i], words[i + 1] = words[i + 1], words[i]
+    return " ".join(words)
 
 
 def _draw_size(size: int | list[int], rng: np.random.Generator) -> int:
@@ -116,6 +153,13 @@ def split_dataset(split: DataSplit, seed: int) -> tuple[Arrays, Arrays]:
     y = {part: labels[rows] for part, rows in parts.items()}
     if split.standardize:
         x, y = _standardize(x, y, series=bool(split.window))
+    if split.vocabulary:
+        # The vocabulary comes from the training texts only, as a deployed model's would.
+        vocabulary = text.build_vocabulary(x["train"], split.vocabulary)
+        x = {part: text.encode(texts, vocabulary, split.length) for part, texts in x.items()}
+    if split.pad_test:
+        # Longer padding than in training: a model that ignores its mask reads zeros as frames.
+        x["test"] = np.pad(x["test"], [(0, 0), (0, split.pad_test)] + [(0, 0)] * (x["test"].ndim - 2))
     learner = {"x_train": x["train"], "y_train": y["train"], "x_val": x["val"], "y_val": y["val"]}
     return learner, {"x_test": x["test"], "y_test": y["test"]}
 
@@ -129,7 +173,13 @@ def series_windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndar
 
 
 def _standardize(x: Arrays, y: Arrays, *, series: bool) -> tuple[Arrays, Arrays]:
-    """Scale with training statistics: per column for tables, one scale for a series (targets too)."""
+    """Scale with training statistics: per column for tables, one scale for a series (targets too),
+    per feature over the real frames of zero-padded sequences (the padding stays 0, for masking)."""
+    if x["train"].ndim == 3 and not series:
+        frames = x["train"][np.any(x["train"] != 0, axis=-1)]
+        mean, std = frames.mean(axis=0), np.where(frames.std(axis=0) > 0, frames.std(axis=0), 1.0)
+        return {part: np.where(np.any(v != 0, axis=-1, keepdims=True), (v - mean) / std, 0).astype("float32")
+                for part, v in x.items()}, y
     axis = None if series else 0
     mean, std = x["train"].mean(axis=axis), x["train"].std(axis=axis)
     std = np.where(std > 0, std, 1.0)

@@ -64,6 +64,9 @@ class DataSplit:
     standardize: bool = False
     shuffle: bool = True
     window: int = 0
+    vocabulary: int = 0  # texts: encode with this many vocabulary entries (grader/text.py)...
+    length: int = 0  # ...into sequences of this length
+    pad_test: int = 0  # sequences: this many more padding steps in the held-out split
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,10 @@ class Threshold:
 
 @dataclass(frozen=True)
 class Speed:
-    """A time limit relative to the reference, on inputs sized by `dims`."""
+    """A time limit relative to the reference, on inputs sized by `dims`.
+
+    Both sides are timed the same way: one untimed warm-up run, then the fastest of `repeats` runs.
+    """
 
     max_ratio: float
     repeats: int = 3

@@ -188,7 +188,9 @@ def judge_training(
     history = reply.data.get("history", {})
     extra = {"duration_s": reply.duration_s, "history": history}
     if isinstance(predictions, str):
-        return _result(exercise, Status.FAILED, f"your trained model could not be evaluated: {predictions}", **extra)
+        shape = tuple(np.shape(attempt.held_out["x_test"]))
+        message = f"your trained model could not be evaluated on the held-out inputs, of shape {shape}: {predictions}"
+        return _result(exercise, Status.FAILED, message, **extra)
     threshold = exercise.threshold
     value = compute_metric(threshold.metric, attempt.held_out, predictions)
     budget = exercise.budget_s[backend]

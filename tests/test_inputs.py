@@ -50,3 +50,36 @@ def test_a_time_series_split_keeps_time_order_with_the_test_months_last():
 def test_series_windows_pair_each_window_with_the_next_value():
     x, y = series_windows(np.arange(6.0), 3)
     assert x[:, :, 0].tolist() == [[0, 1, 2], [1, 2, 3], [2, 3, 4]] and y.tolist() == [3, 4, 5]
+
+
+def test_a_mask_has_zeros_and_ones_and_no_row_without_a_one():
+    masks = [generate_inputs(spec(m={"mask": ["n", 4, 3], "p": 0.3}), seed)["m"] for seed in range(20)]
+    assert all(m.any(axis=-1).all() for m in masks)
+    assert {0, 1} == set(np.unique(np.concatenate([m.ravel() for m in masks])))
+
+
+def test_sentences_are_real_texts_and_a_perturbed_copy_keeps_its_length_in_rows():
+    exercise = spec(references={"sentences": "bible_es", "rows": "n"}, hypotheses={"perturb": "references", "drop": 0.5})
+    inputs = generate_inputs(exercise, 3)
+    references, hypotheses = inputs["references"], inputs["hypotheses"]
+    assert references.dtype.kind == "U" and 5 <= len(references) <= 50 and len(hypotheses) == len(references)
+    assert sum(len(h.split()) for h in hypotheses) < sum(len(r.split()) for r in references)
+    assert all(set(h.split()) <= set(r.split()) for h, r in zip(hypotheses, references))
+
+
+def test_texts_are_encoded_with_a_vocabulary_of_the_training_split_only():
+    small, _ = split_dataset(DataSplit("rotten_tomatoes", 0.2, 0.1, vocabulary=500, length=12), seed=1)
+    assert small["x_train"].shape[1] == 12 and small["x_train"].dtype == np.int32 and small["x_train"].max() == 499
+    # A vocabulary larger than the training split's words: every training word is known, and the
+    # test split's unknown words (1) are those it alone has.
+    learner, held_out = split_dataset(DataSplit("rotten_tomatoes", 0.2, 0.1, vocabulary=100_000, length=12), seed=1)
+    assert not np.any(learner["x_train"] == 1)
+    assert np.any(held_out["x_test"] == 1) and np.any(learner["x_val"] == 1)
+
+
+def test_padded_sequences_are_standardised_over_real_frames_and_the_test_split_padded_further():
+    learner, held_out = split_dataset(DataSplit("spoken_digits", 0.2, 0.1, standardize=True, pad_test=40), seed=0)
+    frames = learner["x_train"][np.any(learner["x_train"] != 0, axis=-1)]
+    assert np.allclose(frames.mean(axis=0), 0, atol=1e-3) and np.allclose(frames.std(axis=0), 1, atol=1e-3)
+    assert held_out["x_test"].shape[1] == learner["x_train"].shape[1] + 40
+    assert not held_out["x_test"][:, -40:].any()  # the padding is still exactly zero

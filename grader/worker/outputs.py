@@ -27,6 +27,9 @@ def _flatten(value: Any, path: str, arrays: dict[str, np.ndarray]) -> str:
     if isinstance(value, dict):
         parts = [f"{key}: {_flatten(value[key], f'{path}[{key!r}]', arrays)}" for key in sorted(value, key=str)]
         return "{" + ", ".join(parts) + "}"
+    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        arrays[path] = np.asarray(value)  # a list of words is one array, not thousands
+        return "array"
     if isinstance(value, (tuple, list)):
         parts = [_flatten(item, f"{path}[{i}]", arrays) for i, item in enumerate(value)]
         return "(" + ", ".join(parts) + ")"
