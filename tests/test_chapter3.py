@@ -1,0 +1,269 @@
+"""Chapter 3: the references equal Keras, and wrong answers the manifest cannot name fail clearly.
+
+Run as a script with KERAS_BACKEND set, this file compares every hand-written reference of
+chapter 3 with its Keras counterpart (layer, loss or optimizer) on the grader's own random
+inputs, and prints the largest differences as JSON: the measurements behind the tolerances in
+`solutions/chapter3_algorithms.toml`.
+
+    KERAS_BACKEND=torch python tests/test_chapter3.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from grader.chapters import resolve  # noqa: E402
+from grader.inputs import exercise_seed, generate_inputs  # noqa: E402
+from grader.notebook import extract, read_code_cells  # noqa: E402
+from helpers import learner_notebook_with, messages, statuses  # noqa: E402
+
+CHAPTER3 = resolve("chapter3")
+# Fewer on JAX: it compiles each operation for each new input shape when run eagerly, so the
+# hand-written convolution's loop of ops takes about 2 s per call there (0.1 s elsewhere).
+SEEDS_PER_EXERCISE = {"jax": 10, "tensorflow": 25, "torch": 25}
+ALL_BACKENDS = ("jax", "tensorflow", "torch")
+
+
+# --- The references against Keras, one backend per process --------------------------------------
+
+
+def _reference_namespace(names: list[str]) -> dict[str, Any]:
+    """The chapter's reference code for `names`, executed as the grader's worker executes it."""
+    extraction = extract(read_code_cells(CHAPTER3.source), names)
+    assert not extraction.missing, extraction.missing
+    namespace: dict[str, Any] = {"__name__": "__chapter3__"}
+    for snippet in extraction.snippets:
+        exec(compile("\n" * (snippet.line - 1) + snippet.code, snippet.label, "exec"), namespace)
+    return namespace
+
+
+def _keras_counterparts() -> dict[str, Callable[..., Any]]:
+    """For each exercise, Keras's own computation of what the learner writes by hand."""
+    import keras
+
+    def dense(x, kernel, bias, activation="linear"):
+        layer = keras.layers.Dense(kernel.shape[1], activation=activation)
+        layer.build(x.shape)
+        layer.set_weights([kernel, bias])
+        return layer(x)
+
+    def crossentropy(loss_class):
+        return lambda y_true, y_pred, from_logits=False: loss_class(from_logits=from_logits)(y_true, y_pred)
+
+    def exact_gradient(f, x, epsilon=1e-4):
+        # The probe's f is sum(tanh(x @ w)) + sum(x**3) / 3; its w is read back from the closure.
+        w = f.__closure__[0].cell_contents
+        return (1 - np.tanh(x @ w) ** 2) @ w.T + x**2
+
+    def sgd(param, grad, velocity, learning_rate, momentum):
+        variable = keras.Variable(param)
+        optimizer = keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum)
+        optimizer.build([variable])
+        slot = _slot(optimizer, "momentum")
+        slot.assign(velocity)
+        optimizer.apply([keras.ops.convert_to_tensor(grad)], [variable])
+        return variable, slot
+
+    def adam(param, grad, m, v, step, learning_rate, beta_1, beta_2, epsilon):
+        variable = keras.Variable(param)
+        optimizer = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+        optimizer.build([variable])
+        optimizer.iterations.assign(step - 1)
+        _slot(optimizer, "momentum").assign(m)
+        _slot(optimizer, "velocity").assign(v)
+        optimizer.apply([keras.ops.convert_to_tensor(grad)], [variable])
+        return variable, _slot(optimizer, "momentum"), _slot(optimizer, "velocity")
+
+    def conv(x, kernel, bias, strides=1, padding="valid"):
+        layer = keras.layers.Conv2D(kernel.shape[-1], kernel.shape[:2], strides=strides, padding=padding)
+        layer.build(x.shape)
+        layer.set_weights([kernel, bias])
+        return layer(x)
+
+    def pool(x, pool_size=2, strides=None):
+        return keras.layers.MaxPooling2D(pool_size, strides)(x)
+
+    def rnn(x, kernel, recurrent_kernel, bias):
+        layer = keras.layers.SimpleRNN(kernel.shape[1], return_sequences=True)
+        layer.build(x.shape)
+        layer.set_weights([kernel, recurrent_kernel, bias])
+        return layer(x)
+
+    return {
+        "dense_forward": dense,
+        "mean_squared_error": lambda y_true, y_pred: keras.losses.MeanSquaredError()(y_true, y_pred),
+        "binary_crossentropy": crossentropy(keras.losses.BinaryCrossentropy),
+        "categorical_crossentropy": crossentropy(keras.losses.CategoricalCrossentropy),
+        "numerical_gradient": exact_gradient,
+        "sgd_momentum_step": sgd,
+        "adam_step": adam,
+        "conv2d": conv,
+        "max_pool2d": pool,
+        "simple_rnn": rnn,
+    }
+
+
+def _slot(optimizer: Any, name: str) -> Any:
+    return next(variable for variable in optimizer.variables if variable.path.endswith("_" + name))
+
+
+def _as_arrays(value: Any) -> list[np.ndarray]:
+    import keras
+
+    if isinstance(value, (list, tuple)):
+        return [array for item in value for array in _as_arrays(item)]
+    return [np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float64)]
+
+
+def measure_against_keras(seeds: int | None = None) -> dict[str, dict[str, float]]:
+    """Per exercise: the largest absolute and relative differences, and the rtol needed with the manifest's atol."""
+    counterparts = _keras_counterparts()
+    exercises = [e for e in CHAPTER3.spec.exercises if e.entry in counterparts]
+    namespace = _reference_namespace([e.entry for e in exercises] + [e.probe for e in exercises if e.probe])
+    backend = os.environ["KERAS_BACKEND"]
+    seeds = seeds or SEEDS_PER_EXERCISE[backend]
+    results = {}
+    for exercise in exercises:
+        worst_abs = worst_rel = needed_rtol = 0.0
+        tolerance = exercise.tolerance_for(backend)
+        for trial in range(seeds):
+            inputs = generate_inputs(exercise, exercise_seed(trial, exercise.id))
+            inputs = {name: value.item() if value.ndim == 0 else value for name, value in inputs.items()}
+            run = (lambda f: namespace[exercise.probe](f, **inputs)) if exercise.probe else (lambda f: f(**inputs))
+            for ours, theirs in zip(_as_arrays(run(namespace[exercise.entry])), _as_arrays(run(counterparts[exercise.entry]))):
+                error = np.abs(ours - theirs)
+                worst_abs = max(worst_abs, float(error.max(initial=0.0)))
+                relative = error / np.maximum(np.abs(theirs), np.finfo(np.float32).tiny)
+                worst_rel = max(worst_rel, float(relative.max(initial=0.0)))
+                excess = (error - tolerance.atol) / np.maximum(np.abs(theirs), 1e-30)
+                needed_rtol = max(needed_rtol, float(excess.max(initial=0.0)))
+        results[exercise.id] = {"max_abs": worst_abs, "max_rel": worst_rel, "rtol_needed": needed_rtol,
+                                "atol": tolerance.atol, "rtol": tolerance.rtol}
+    return results
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_the_reference_equals_keras(backend):
+    """Each hand-written reference equals Keras's layer, loss or optimizer within the manifest's tolerance."""
+    finished = subprocess.run(
+        [sys.executable, __file__], capture_output=True, text=True, cwd=ROOT, timeout=900,
+        env={**os.environ, "KERAS_BACKEND": backend},
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    measured = json.loads(finished.stdout.strip().splitlines()[-1])
+    too_far = {exercise: m for exercise, m in measured.items() if m["rtol_needed"] > m["rtol"]}
+    assert not too_far, too_far
+
+
+# --- Wrong answers that a manifest mistake cannot describe ---------------------------------------
+
+PIXEL_LOOP_CONV2D = """
+def conv2d(x, kernel, bias, strides=1, padding="valid"):
+    x = ops.convert_to_tensor(x)
+    k_h, k_w = kernel.shape[0], kernel.shape[1]
+    if padding == "same":
+        pads = []
+        for size, k in ((x.shape[1], k_h), (x.shape[2], k_w)):
+            total = max((-(-size // strides) - 1) * strides + k - size, 0)
+            pads.append((total // 2, total - total // 2))
+        x = ops.pad(x, [(0, 0), pads[0], pads[1], (0, 0)])
+    rows = []
+    for i in range(0, x.shape[1] - k_h + 1, strides):
+        row = []
+        for j in range(0, x.shape[2] - k_w + 1, strides):
+            patch = x[:, i:i + k_h, j:j + k_w, :]
+            row.append(ops.einsum("nhwc,hwcd->nd", patch, kernel) + bias)
+        rows.append(ops.stack(row, axis=1))
+    return ops.stack(rows, axis=1)
+"""
+
+PIXEL_LOOP_MAX_POOL = """
+def max_pool2d(x, pool_size=2, strides=None):
+    x = ops.convert_to_tensor(x)
+    strides = strides or pool_size
+    rows = []
+    for i in range(0, x.shape[1] - pool_size + 1, strides):
+        row = [ops.max(x[:, i:i + pool_size, j:j + pool_size, :], axis=(1, 2))
+               for j in range(0, x.shape[2] - pool_size + 1, strides)]
+        rows.append(ops.stack(row, axis=1))
+    return ops.stack(rows, axis=1)
+"""
+
+LOG_OF_SIGMOID = """
+def binary_crossentropy(y_true, y_pred, from_logits=False):
+    y_true = ops.convert_to_tensor(y_true, "float32")
+    p = ops.convert_to_tensor(y_pred, "float32")
+    if from_logits:
+        p = ops.sigmoid(p)
+    else:
+        p = ops.clip(p, keras.config.epsilon(), 1.0 - keras.config.epsilon())
+    return -ops.mean(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p))
+"""
+
+LAST_STATE_ONLY = """
+def simple_rnn(x, kernel, recurrent_kernel, bias):
+    h = ops.zeros((x.shape[0], kernel.shape[1]))
+    for t in range(x.shape[1]):
+        h = ops.tanh(ops.matmul(x[:, t], kernel) + ops.matmul(h, recurrent_kernel) + bias)
+    return h
+"""
+
+CNN_WITHOUT_SOFTMAX = """
+def build_digit_cnn():
+    return keras.Sequential([
+        keras.Input(shape=(28, 28)),
+        keras.layers.Reshape((28, 28, 1)),
+        keras.layers.Conv2D(16, 3, activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Conv2D(32, 3, activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10),
+    ])
+"""
+
+UNDERTRAINED_FORECASTER = """
+def train_sunspot_forecaster(x_train, y_train, x_val, y_val):
+    model = keras.Sequential([keras.Input(shape=x_train.shape[1:]), keras.layers.GRU(4), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-4), loss="mse")
+    model.fit(x_train, y_train, epochs=1, batch_size=256, verbose=0)
+    return model
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("exercise", "entry", "code", "expected"),
+    [
+        ("3.8", "conv2d", PIXEL_LOOP_CONV2D, "replace Python loops with vectorised keras.ops"),
+        ("3.9", "max_pool2d", PIXEL_LOOP_MAX_POOL, "replace Python loops with vectorised keras.ops"),
+        ("3.3", "binary_crossentropy", LOG_OF_SIGMOID, "values where the expected one is finite (numerical overflow?)"),
+        ("3.12", "simple_rnn", LAST_STATE_ONLY, "expected shape"),
+        ("3.10", "build_digit_cnn", CNN_WITHOUT_SOFTMAX,
+         "layer 7: expected Dense(10, activation='softmax'), got Dense(10, activation='linear')"),
+        ("3.13", "train_sunspot_forecaster", UNDERTRAINED_FORECASTER, "relative to the naive forecast"),
+    ],
+    ids=["conv2d looping over pixels", "max_pool2d looping over pixels", "log of a saturated sigmoid",
+         "only the last RNN state", "CNN without softmax", "undertrained forecaster"],
+)
+def test_wrong_answers_fail_with_a_message_that_points_at_the_mistake(tmp_path, run_grader, exercise, entry, code, expected):
+    notebook = learner_notebook_with(CHAPTER3, {entry: code}, tmp_path / "learner.ipynb")
+    _, report = run_grader("check", "chapter3", "-e", exercise, "--backend", "jax", "--notebook", str(notebook))
+    assert statuses(report) == {exercise: "failed"}, messages(report)
+    assert expected in messages(report)[exercise]
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure_against_keras()))
