@@ -19,30 +19,48 @@ def reference_only_cells(chapter) -> str:
     return "\n\n".join(c.source for c in read_source(chapter).cells if "reference-only" in c.metadata.get("tags", []))
 
 
-KNOWN_MISTAKES = [(c, e, m) for c in discover() for e in c.spec.exercises for m in e.mistakes]
+def rounds_of_mistakes(chapter) -> list[list]:
+    """Round k submits the k-th known mistake of every exercise that has one, all in one notebook:
+    a chapter is graded max(mistakes per exercise) times instead of once per mistake."""
+    exercises = [e for e in chapter.spec.exercises if e.mistakes]
+    count = max((len(e.mistakes) for e in exercises), default=0)
+    return [[(e, e.mistakes[k]) for e in exercises if k < len(e.mistakes)] for k in range(count)]
 
 
-def mistake_as_answer(chapter, exercise, mistake) -> str:
-    """The mistake, submitted under the entry point's name.
+ROUNDS = [(c, k, mistakes) for c in discover() for k, mistakes in enumerate(rounds_of_mistakes(c))]
 
-    Mistakes are often written from the reference (calling it, or subclassing
-    it), so the reference is kept under another name that the mistakes use.
+
+def mistakes_as_answers(chapter, mistakes: list) -> str:
+    """The mistakes, each submitted under its entry point's name.
+
+    Mistakes are often written from the reference (calling it, or subclassing it), so each
+    reference is kept under another name (`_reference_<entry>`) that the mistakes use.
     """
-    entry = re.compile(rf"\b{re.escape(exercise.entry)}\b")
-    kept = f"_reference_{exercise.entry}"
-    reference = entry.sub(kept, solution_cell(chapter, exercise.entry))
-    mistakes = entry.sub(kept, reference_only_cells(chapter))
-    return f"{reference}\n\n{mistakes}\n\n{exercise.entry} = {mistake.function}\n"
+    entries = [exercise.entry for exercise, _ in mistakes]
+    renamed = re.compile(r"\b(" + "|".join(re.escape(entry) for entry in entries) + r")\b")
+    references = [renamed.sub(r"_reference_\1", solution_cell(chapter, entry)) for entry in entries]
+    helpers = renamed.sub(r"_reference_\1", reference_only_cells(chapter))
+    answers = [f"{exercise.entry} = {mistake.function}" for exercise, mistake in mistakes]
+    return "\n\n".join([*references, helpers, *answers]) + "\n"
 
 
-@pytest.mark.parametrize(("chapter", "exercise", "mistake"), KNOWN_MISTAKES, ids=[m.function for _, _, m in KNOWN_MISTAKES])
-def test_every_known_mistake_is_named(tmp_path, run_grader, chapter, exercise, mistake):
+@pytest.mark.parametrize(("chapter", "round_", "mistakes"), ROUNDS,
+                         ids=[f"{c.name}-round{k + 1}" for c, k, _ in ROUNDS])
+def test_every_known_mistake_is_named(tmp_path, run_grader, chapter, round_, mistakes):
     """Each mistake in a manifest, submitted as the learner's answer, fails with its own message."""
-    code = mistake_as_answer(chapter, exercise, mistake)
-    notebook = learner_notebook_with(chapter, {exercise.entry: code}, tmp_path / "learner.ipynb")
-    _, report = run_grader("check", chapter.name, "-e", exercise.id, "--backend", "jax", "--notebook", str(notebook))
-    assert statuses(report) == {exercise.id: "failed"}, messages(report)
-    assert mistake.message in messages(report)[exercise.id]
+    code = mistakes_as_answers(chapter, mistakes)
+    # Every replaced cell holds the same code, so no definition depends on the order of cells.
+    notebook = learner_notebook_with(chapter, {e.entry: code for e, _ in mistakes}, tmp_path / "learner.ipynb")
+    selected = [flag for e, _ in mistakes for flag in ("-e", e.id)]
+    _, report = run_grader("check", chapter.name, *selected, "--backend", "jax", "--notebook", str(notebook))
+    assert statuses(report) == {e.id: "failed" for e, _ in mistakes}, messages(report)
+    missing = {e.id: (m.function, messages(report)[e.id]) for e, m in mistakes if m.message not in messages(report)[e.id]}
+    assert not missing, missing
+
+
+def test_every_known_mistake_is_in_some_round():
+    submitted = sorted(m.function for _, _, mistakes in ROUNDS for _, m in mistakes)
+    assert submitted == sorted(m.function for c in discover() for e in c.spec.exercises for m in e.mistakes)
 
 
 ARTICLE_MODEL = """
