@@ -708,10 +708,13 @@ def greedy_decode(model, source_ids, max_length):
 
 # %% tags=["reference-only"]
 def toy_translator(source_vocabulary, target_vocabulary, max_length, seed):
-    """A small untrained encoder-decoder with sharp, seeded outputs (argmax is rarely a near tie),
-    and [END] (3) made likely so that sentences end at different lengths."""
-    def init(offset):
-        return keras.initializers.RandomNormal(stddev=1.0, seed=seed + offset)
+    """A small untrained encoder-decoder with sharp outputs (argmax is rarely a near tie), and [END] (3)
+    made likely so that sentences end at different lengths. Its weights come from NumPy, so every
+    backend builds the same model from the same seed."""
+    rng = np.random.default_rng(seed)
+
+    def weights(*shape):
+        return keras.initializers.Constant(rng.normal(size=shape).astype("float32"))
 
     end_bias = np.zeros(target_vocabulary, dtype="float32")
     end_bias[3] = 1.5
@@ -719,12 +722,12 @@ def toy_translator(source_vocabulary, target_vocabulary, max_length, seed):
     target = keras.Input(shape=(max_length,), dtype="int32")
     # Encoder: the average source word vector. Decoder: a causal convolution over the target so far
     # (position t sees positions t-2..t only), plus the encoder's summary.
-    summary = keras.layers.Dense(16, kernel_initializer=init(1))(keras.layers.GlobalAveragePooling1D()(
-        keras.layers.Embedding(source_vocabulary, 8, embeddings_initializer=init(2))(source)))
-    so_far = keras.layers.Conv1D(16, 3, padding="causal", activation="tanh", kernel_initializer=init(3))(
-        keras.layers.Embedding(target_vocabulary, 8, embeddings_initializer=init(4))(target))
+    summary = keras.layers.Dense(16, kernel_initializer=weights(8, 16))(keras.layers.GlobalAveragePooling1D()(
+        keras.layers.Embedding(source_vocabulary, 8, embeddings_initializer=weights(source_vocabulary, 8))(source)))
+    so_far = keras.layers.Conv1D(16, 3, padding="causal", activation="tanh", kernel_initializer=weights(3, 8, 16))(
+        keras.layers.Embedding(target_vocabulary, 8, embeddings_initializer=weights(target_vocabulary, 8))(target))
     decoded = keras.layers.Add()([so_far, keras.layers.RepeatVector(max_length)(summary)])
-    logits = keras.layers.Dense(target_vocabulary, kernel_initializer=init(5),
+    logits = keras.layers.Dense(target_vocabulary, kernel_initializer=weights(16, target_vocabulary),
                                 bias_initializer=keras.initializers.Constant(end_bias))(decoded)
     return keras.Model([source, target], keras.layers.Softmax()(keras.layers.Rescaling(4.0)(logits)))
 
