@@ -177,7 +177,8 @@ def _standardize(x: Arrays, y: Arrays, *, series: bool) -> tuple[Arrays, Arrays]
     per feature over the real frames of zero-padded sequences (the padding stays 0, for masking)."""
     if x["train"].ndim == 3 and not series:
         frames = x["train"][np.any(x["train"] != 0, axis=-1)]
-        mean, std = frames.mean(axis=0), np.where(frames.std(axis=0) > 0, frames.std(axis=0), 1.0)
+        mean, std = frames.mean(axis=0), frames.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
         return {part: np.where(np.any(v != 0, axis=-1, keepdims=True), (v - mean) / std, 0).astype("float32")
                 for part, v in x.items()}, y
     axis = None if series else 0
