@@ -188,10 +188,14 @@ def test_search_finds_a_chapter(browser: WebDriver, base_url: str) -> None:
     field = browser.find_element(By.CSS_SELECTOR, "input.md-search__input")
     WebDriverWait(browser, WAIT_S).until(lambda d: field.is_displayed())
     field.send_keys("overfitting")
-    results = WebDriverWait(browser, WAIT_S).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, ".md-search-result__item a")
+    # Material re-renders the results on every keystroke, so read the links in one script call:
+    # holding on to result elements between calls races with the re-render (a stale element).
+    result_links = "return [...document.querySelectorAll('.md-search-result__item a')].map(a => a.href)"
+    wanted = f"course/{chapter.stem}/"
+    WebDriverWait(browser, WAIT_S).until(
+        lambda d: any(wanted in href for href in d.execute_script(result_links)),
+        message=f"no search result for 'overfitting' links to {wanted}",
     )
-    assert any(f"course/{chapter.stem}/" in link.get_attribute("href") for link in results)
     screenshot(browser, "search.png")
     assert console_errors(browser) == []
 
