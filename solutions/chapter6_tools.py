@@ -242,10 +242,13 @@ class StopOnPlateau(keras.callbacks.Callback):
 # %% tags=["reference-only"]
 def _plateau_sequences(values, min_delta):
     """Random sequences, plus two made to expose an ignored min_delta and a comparison with the last epoch."""
-    creeping = 1.0 - 0.5 * min_delta * np.arange(values.shape[1])
+    # One real improvement, then a decrease smaller than min_delta, then flat: ignoring min_delta moves
+    # best, best_epoch and the stopping epoch whatever the patience and the length.
+    small_step = np.full(values.shape[1], 0.5 - 0.5 * min_delta)
+    small_step[:2] = [1.0, 0.5]
     see_saw = np.where(np.arange(values.shape[1]) % 2 == 0, 0.8, 0.6)
     see_saw[:2] = [1.0, 0.5]
-    return np.vstack([creeping, see_saw, values])
+    return np.vstack([small_step, see_saw, values])
 
 
 def probe_callback(callback_class, patience, min_delta, values):
