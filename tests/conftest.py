@@ -13,8 +13,11 @@ import pytest
 
 from grader.backends import installed_backends
 from grader.chapters import PROJECT_ROOT, Chapter, resolve
+from helpers import learner_notebook_with
 
 ALL_BACKENDS = ("jax", "tensorflow", "torch")
+# What a grader run gives back: the finished process and the parsed JSON report (None when none was written).
+Graded = tuple[subprocess.CompletedProcess[str], dict | None]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,10 +49,10 @@ def make_notebook(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
-def run_grader(tmp_path: Path) -> Callable[..., tuple[subprocess.CompletedProcess[str], dict | None]]:
+def run_grader(tmp_path: Path) -> Callable[..., Graded]:
     """Run `python -m grader ARGS --json report.json` in a subprocess; return the process and the report."""
 
-    def run(*args: str, timeout: float = 900) -> tuple[subprocess.CompletedProcess[str], dict | None]:
+    def run(*args: str, timeout: float = 900) -> Graded:
         report = tmp_path / f"report-{len(list(tmp_path.glob('report-*')))}.json"
         command = [sys.executable, "-m", "grader", *args]
         if args and args[0] == "check":
@@ -62,6 +65,23 @@ def run_grader(tmp_path: Path) -> Callable[..., tuple[subprocess.CompletedProces
         return finished, data
 
     return run
+
+
+@pytest.fixture
+def grade_answers(tmp_path: Path, run_grader: Callable[..., Graded]) -> Callable[..., Graded]:
+    """Grade the chapter's learner notebook with some exercise cells replaced by the given code.
+
+    `grade_answers(chapter, {entry: code}, "1.3", backend="torch")` grades exercise 1.3 on PyTorch;
+    with no exercise ids, the whole chapter. `options` are more `grader check` flags.
+    """
+
+    def grade(chapter: Chapter, replacements: dict[str, str], *exercises: str, backend: str = "jax",
+              options: tuple[str, ...] = ()) -> Graded:
+        notebook = learner_notebook_with(chapter, replacements, tmp_path / "learner.ipynb")
+        selected = [flag for exercise in exercises for flag in ("-e", exercise)]
+        return run_grader("check", chapter.name, *selected, "--backend", backend, *options, "--notebook", str(notebook))
+
+    return grade
 
 
 def _clean_env() -> dict[str, str]:

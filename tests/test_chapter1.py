@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from grader.chapters import resolve
-from helpers import learner_notebook_with, messages, statuses
+from helpers import messages, statuses
 
 pytestmark = pytest.mark.slow
 
@@ -59,9 +59,8 @@ def pairwise_distances(a, b):
     ],
     ids=["rows instead of columns", "sample std", "naive softmax", "softmax over axis 1", "forgot the sqrt"],
 )
-def test_plausible_mistakes_are_named(tmp_path, run_grader, exercise, entry, code, expected):
-    notebook = learner_notebook_with(CHAPTER1, {entry: code}, tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter1", "-e", exercise, "--backend", "jax", "--notebook", str(notebook))
+def test_plausible_mistakes_are_named(grade_answers, exercise, entry, code, expected):
+    _, report = grade_answers(CHAPTER1, {entry: code}, exercise)
     assert statuses(report) == {exercise: "failed"}, messages(report)
     assert expected in messages(report)[exercise]
 
@@ -85,9 +84,8 @@ def pairwise_distances(a, b):
 
 
 @pytest.mark.parametrize("code", [ROW_LOOP, DOUBLE_LOOP], ids=["loop over rows", "double loop in NumPy"])
-def test_a_python_loop_is_correct_but_too_slow(tmp_path, run_grader, code):
-    notebook = learner_notebook_with(CHAPTER1, {"pairwise_distances": code}, tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter1", "-e", "1.3", "--backend", "jax", "--notebook", str(notebook))
+def test_a_python_loop_is_correct_but_too_slow(grade_answers, code):
+    _, report = grade_answers(CHAPTER1, {"pairwise_distances": code}, "1.3")
     assert statuses(report) == {"1.3": "failed"}, messages(report)
     message = messages(report)["1.3"]
     assert message.startswith("correct, but") and "slower than the reference" in message
@@ -113,14 +111,13 @@ def standardize(x):
 """
 
 
-def test_other_correct_answers_pass(tmp_path, run_grader):
+def test_other_correct_answers_pass(grade_answers):
     """The tolerances admit every correct route, not only the reference's (and broadcasting is fast enough)."""
     replacements = {
         "standardize": VARIANCE_STANDARDIZE,
         "stable_softmax": LOGSUMEXP_SOFTMAX,
         "pairwise_distances": BROADCAST_DISTANCES,
     }
-    notebook = learner_notebook_with(CHAPTER1, replacements, tmp_path / "learner.ipynb")
-    finished, report = run_grader("check", "chapter1", "--backend", "jax", "--notebook", str(notebook))
+    finished, report = grade_answers(CHAPTER1, replacements)
     assert set(statuses(report).values()) == {"passed"}, messages(report)
     assert finished.returncode == 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from grader.chapters import resolve
-from helpers import learner_notebook_with, messages, statuses
+from helpers import messages, statuses
 
 pytestmark = pytest.mark.slow
 
@@ -70,9 +70,8 @@ def build_two_input_model(n_measurements, n_flags):
     ],
     ids=["forgot the dropout", "forgot the softmax", "inputs swapped", "no branches"],
 )
-def test_wrong_architectures_are_explained(tmp_path, run_grader, exercise, entry, code, expected):
-    notebook = learner_notebook_with(CHAPTER2, {entry: code}, tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter2", "-e", exercise, "--backend", "jax", "--notebook", str(notebook))
+def test_wrong_architectures_are_explained(grade_answers, exercise, entry, code, expected):
+    _, report = grade_answers(CHAPTER2, {entry: code}, exercise)
     assert statuses(report) == {exercise: "failed"}, messages(report)
     assert expected in messages(report)[exercise]
 
@@ -147,9 +146,8 @@ ACTIVATION_ONLY_AS_A_NAME = custom_dense(
     ],
     ids=["forgot the bias", "transposed kernel", "activation understood only as a name"],
 )
-def test_custom_layer_mistakes_are_named(tmp_path, run_grader, code, expected):
-    notebook = learner_notebook_with(CHAPTER2, {"CustomDense": code}, tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter2", "-e", "2.3", "--backend", "jax", "--notebook", str(notebook))
+def test_custom_layer_mistakes_are_named(grade_answers, code, expected):
+    _, report = grade_answers(CHAPTER2, {"CustomDense": code}, "2.3")
     assert statuses(report) == {"2.3": "failed"}, messages(report)
     assert expected in messages(report)["2.3"]
 
@@ -171,10 +169,9 @@ NO_KWARGS = custom_dense(init="""
     ],
     ids=["no get_config", "no **kwargs", "not registered"],
 )
-def test_a_layer_that_cannot_be_saved_and_loaded_is_caught(tmp_path, run_grader, code, expected):
+def test_a_layer_that_cannot_be_saved_and_loaded_is_caught(grade_answers, code, expected):
     """Its outputs are right, but a round trip through get_config or a .keras file raises: an error, saying why."""
-    notebook = learner_notebook_with(CHAPTER2, {"CustomDense": code}, tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter2", "-e", "2.3", "--backend", "jax", "--notebook", str(notebook))
+    _, report = grade_answers(CHAPTER2, {"CustomDense": code}, "2.3")
     assert statuses(report) == {"2.3": "error"}, messages(report)
     assert expected in messages(report)["2.3"]
 
@@ -210,24 +207,21 @@ class RunningRMSE(keras.metrics.Metric):
 """
 
 
-def test_averaged_batch_results_are_named(tmp_path, run_grader):
-    notebook = learner_notebook_with(CHAPTER2, {"RunningRMSE": BATCH_RMSES_AVERAGED}, tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter2", "-e", "2.4", "--backend", "jax", "--notebook", str(notebook))
+def test_averaged_batch_results_are_named(grade_answers):
+    _, report = grade_answers(CHAPTER2, {"RunningRMSE": BATCH_RMSES_AVERAGED}, "2.4")
     assert statuses(report) == {"2.4": "failed"}, messages(report)
     assert "you averaged per-batch RMSEs" in messages(report)["2.4"]
 
 
-def test_a_metric_that_cannot_be_recreated_from_its_config_is_caught(tmp_path, run_grader):
-    notebook = learner_notebook_with(CHAPTER2, {"RunningRMSE": METRIC_WITHOUT_KWARGS}, tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter2", "-e", "2.4", "--backend", "jax", "--notebook", str(notebook))
+def test_a_metric_that_cannot_be_recreated_from_its_config_is_caught(grade_answers):
+    _, report = grade_answers(CHAPTER2, {"RunningRMSE": METRIC_WITHOUT_KWARGS}, "2.4")
     assert statuses(report) == {"2.4": "error"}, messages(report)
     assert "Accept name and **kwargs in __init__" in messages(report)["2.4"]
 
 
-def test_other_correct_answers_pass(tmp_path, run_grader):
+def test_other_correct_answers_pass(grade_answers):
     """Unnamed weights, a hand-written config, the inherited reset_state: all correct."""
     metric = METRIC_WITHOUT_KWARGS.replace("def __init__(self):", "def __init__(self, name='running_rmse', **kwargs):")
     metric = metric.replace('super().__init__(name="running_rmse")', "super().__init__(name=name, **kwargs)")
-    notebook = learner_notebook_with(CHAPTER2, {"CustomDense": custom_dense(), "RunningRMSE": metric}, tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter2", "-e", "2.3", "-e", "2.4", "--backend", "jax", "--notebook", str(notebook))
+    _, report = grade_answers(CHAPTER2, {"CustomDense": custom_dense(), "RunningRMSE": metric}, "2.3", "2.4")
     assert set(statuses(report).values()) == {"passed"}, messages(report)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from grader.chapters import resolve  # noqa: E402
 from grader.inputs import exercise_seed, generate_inputs  # noqa: E402
 from grader.notebook import extract, read_code_cells  # noqa: E402
-from helpers import learner_notebook_with, messages, statuses  # noqa: E402
+from helpers import messages, statuses  # noqa: E402
 
 CHAPTER3 = resolve("chapter3")
 # Fewer on JAX: it compiles each operation for each new input shape when run eagerly, so the
@@ -258,9 +258,8 @@ def train_sunspot_forecaster(x_train, y_train, x_val, y_val):
     ids=["conv2d looping over pixels", "max_pool2d looping over pixels", "log of a saturated sigmoid",
          "only the last RNN state", "CNN without softmax", "undertrained forecaster"],
 )
-def test_wrong_answers_fail_with_a_message_that_points_at_the_mistake(tmp_path, run_grader, exercise, entry, code, expected):
-    notebook = learner_notebook_with(CHAPTER3, {entry: code}, tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter3", "-e", exercise, "--backend", "jax", "--notebook", str(notebook))
+def test_wrong_answers_fail_with_a_message_that_points_at_the_mistake(grade_answers, exercise, entry, code, expected):
+    _, report = grade_answers(CHAPTER3, {entry: code}, exercise)
     assert statuses(report) == {exercise: "failed"}, messages(report)
     assert expected in messages(report)[exercise]
 

@@ -15,7 +15,7 @@ import pytest
 from grader.chapters import resolve
 from grader.data import load_rotten_tomatoes
 from grader.text import build_vocabulary, encode
-from helpers import learner_notebook_with, messages, solution_cell, statuses
+from helpers import messages, solution_cell, statuses
 
 CHAPTER5 = resolve("chapter5")
 
@@ -113,32 +113,27 @@ def chrf(hypotheses, references):
 
 
 @pytest.mark.slow
-def test_right_answers_written_another_way_pass(tmp_path, run_grader):
+def test_right_answers_written_another_way_pass(grade_answers):
     replacements = {
         "scaled_dot_product_attention": ATTENTION_WITH_EINSUM_AND_MINUS_INFINITY,
         "vectorize": VECTORIZE_WITH_A_REGEX,
         "chrf": CHRF_IN_FLOAT32,
     }
-    notebook = learner_notebook_with(CHAPTER5, replacements, tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter5", "-e", "5.1", "-e", "5.2", "-e", "5.5", "--backend", "jax",
-                           "--notebook", str(notebook))
+    _, report = grade_answers(CHAPTER5, replacements, "5.1", "5.2", "5.5")
     assert statuses(report) == {"5.1": "passed", "5.2": "passed", "5.5": "passed"}, messages(report)
 
 
 @pytest.mark.slow
-def test_a_loop_over_the_batch_is_still_right(tmp_path, run_grader):
+def test_a_loop_over_the_batch_is_still_right(grade_answers):
     """5.1 has no speed check: a loop over the batch axis is correct and passes on every backend's rules."""
-    notebook = learner_notebook_with(CHAPTER5, {"scaled_dot_product_attention": ATTENTION_WITH_A_PYTHON_LOOP_OVER_THE_BATCH},
-                                     tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter5", "-e", "5.1", "--backend", "torch", "--notebook", str(notebook))
+    looped = {"scaled_dot_product_attention": ATTENTION_WITH_A_PYTHON_LOOP_OVER_THE_BATCH}
+    _, report = grade_answers(CHAPTER5, looped, "5.1", backend="torch")
     assert statuses(report) == {"5.1": "passed"}, messages(report)
 
 
 @pytest.mark.slow
-def test_a_fixed_length_model_is_told_that_the_held_out_recordings_are_longer(tmp_path, run_grader):
-    notebook = learner_notebook_with(CHAPTER5, {"train_spoken_digit_classifier": FIXED_LENGTH_FLATTEN},
-                                     tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter5", "-e", "5.4", "--backend", "jax", "--notebook", str(notebook))
+def test_a_fixed_length_model_is_told_that_the_held_out_recordings_are_longer(grade_answers):
+    _, report = grade_answers(CHAPTER5, {"train_spoken_digit_classifier": FIXED_LENGTH_FLATTEN}, "5.4")
     assert statuses(report) == {"5.4": "failed"}, messages(report)
     assert "held-out inputs, of shape (600, 292, 13)" in messages(report)["5.4"]
     assert "keras.Input(shape=(None, 13))" in report["backends"][0]["exercises"][0]["hint"]
@@ -160,10 +155,9 @@ def train_spoken_digit_classifier(x_train, y_train, x_val, y_val):
 
 
 @pytest.mark.slow
-def test_a_model_that_averages_the_padding_fails_on_longer_padding(tmp_path, run_grader):
+def test_a_model_that_averages_the_padding_fails_on_longer_padding(grade_answers):
     """Without Masking the average includes padding frames: right on the training padding, wrong on more."""
-    notebook = learner_notebook_with(CHAPTER5, {"train_spoken_digit_classifier": WITHOUT_MASKING}, tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter5", "-e", "5.4", "--backend", "jax", "--notebook", str(notebook))
+    _, report = grade_answers(CHAPTER5, {"train_spoken_digit_classifier": WITHOUT_MASKING}, "5.4")
     assert statuses(report) == {"5.4": "failed"}, messages(report)
     assert "test accuracy" in messages(report)["5.4"] and ">= 0.940 required" in messages(report)["5.4"]
     assert "Masking" in report["backends"][0]["exercises"][0]["hint"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from grader.chapters import resolve
-from helpers import learner_notebook_with, messages, statuses
+from helpers import messages, statuses
 
 pytestmark = pytest.mark.slow
 
@@ -55,9 +55,8 @@ def fit_with_log(model, x, y, log_path, epochs):
     ],
     ids=["nothing saved", "the original returned", "weights only", "no CSVLogger", "the History returned"],
 )
-def test_wrong_answers_are_explained(tmp_path, run_grader, exercise, entry, code, expected):
-    notebook = learner_notebook_with(CHAPTER6, {entry: code}, tmp_path / "learner.ipynb")
-    finished, report = run_grader("check", "chapter6", "-e", exercise, "--backend", "jax", "--notebook", str(notebook))
+def test_wrong_answers_are_explained(grade_answers, exercise, entry, code, expected):
+    finished, report = grade_answers(CHAPTER6, {entry: code}, exercise)
     assert finished.returncode == 1
     assert statuses(report)[exercise] in ("failed", "error")
     assert expected in messages(report)[exercise]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from grader.chapters import resolve
-from helpers import learner_notebook_with, messages, statuses
+from helpers import messages, statuses
 
 pytestmark = pytest.mark.slow
 
@@ -73,9 +73,8 @@ def train_few_labels(x_train, y_train, x_val, y_val):
     ids=["rotations up to a half turn", "one base layer left trainable", "global policy on the output too",
          "another batch size", "returned the History"],
 )
-def test_plausible_mistakes_are_explained(tmp_path, run_grader, exercise, entry, code, expected):
-    notebook = learner_notebook_with(CHAPTER7, {entry: code}, tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter7", "-e", exercise, "--backend", "jax", "--notebook", str(notebook))
+def test_plausible_mistakes_are_explained(grade_answers, exercise, entry, code, expected):
+    _, report = grade_answers(CHAPTER7, {entry: code}, exercise)
     assert statuses(report)[exercise] in ("failed", "error"), messages(report)
     assert expected in messages(report)[exercise]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from grader.chapters import resolve
-from helpers import learner_notebook_with, messages, statuses
+from helpers import messages, statuses
 
 pytestmark = pytest.mark.slow
 
@@ -73,9 +73,8 @@ THRESHOLD = CHAPTER8.spec.exercise("8.4").threshold
     ids=["'accuracy' left for compile to resolve", "schedule without get_config", "not a LearningRateSchedule",
          "the overfitting network, unregularised"],
 )
-def test_wrong_answers_are_explained(tmp_path, run_grader, exercise, entry, code, expected):
-    notebook = learner_notebook_with(CHAPTER8, {entry: code}, tmp_path / "learner.ipynb")
-    finished, report = run_grader("check", "chapter8", "-e", exercise, "--backend", "jax", "--notebook", str(notebook))
+def test_wrong_answers_are_explained(grade_answers, exercise, entry, code, expected):
+    finished, report = grade_answers(CHAPTER8, {entry: code}, exercise)
     assert finished.returncode == 1
     assert statuses(report)[exercise] in ("failed", "error")
     assert expected in messages(report)[exercise]

@@ -9,7 +9,7 @@ import pytest
 
 from grader.build import read_source
 from grader.chapters import discover, resolve
-from helpers import learner_notebook_with, messages, solution_cell, statuses
+from helpers import messages, solution_cell, statuses
 
 pytestmark = pytest.mark.slow
 
@@ -50,14 +50,12 @@ def mistakes_as_answers(chapter, mistakes: list) -> str:
 
 @pytest.mark.parametrize(("chapter", "round_", "mistakes"), ROUNDS,
                          ids=[f"{c.name}-round{k + 1}" for c, k, _ in ROUNDS])
-def test_every_known_mistake_is_named(tmp_path, run_grader, chapter, round_, mistakes):
+def test_every_known_mistake_is_named(grade_answers, chapter, round_, mistakes):
     """Each mistake in a manifest, submitted as the learner's answer, fails with its own message."""
     code = mistakes_as_answers(chapter, mistakes)
     # Every replaced cell holds the same code, so no definition depends on the order of cells.
-    notebook = learner_notebook_with(chapter, {e.entry: code for e, _ in mistakes}, tmp_path / "learner.ipynb")
-    selected = [flag for e, _ in mistakes for flag in ("-e", e.id)]
-    _, report = run_grader("check", chapter.name, *selected, "--backend", "jax", "--seed", SEED,
-                           "--notebook", str(notebook))
+    _, report = grade_answers(chapter, {e.entry: code for e, _ in mistakes}, *(e.id for e, _ in mistakes),
+                              options=("--seed", SEED))
     assert statuses(report) == {e.id: "failed" for e, _ in mistakes}, messages(report)
     missing = {e.id: (m.function, messages(report)[e.id]) for e, m in mistakes if m.message not in messages(report)[e.id]}
     assert not missing, missing
@@ -103,11 +101,10 @@ def train_model(x_train, y_train, x_val, y_val):
     ],
     ids=["article's one hidden layer", "forgot an activation", "returned the History"],
 )
-def test_model_mistakes_are_explained(tmp_path, run_grader, exercise, entry, code, expected):
+def test_model_mistakes_are_explained(grade_answers, exercise, entry, code, expected):
     replacements = {entry: code}
     if entry == "train_model":
         replacements["build_model"] = solution_cell(CHAPTER4, "build_model")
-    notebook = learner_notebook_with(CHAPTER4, replacements, tmp_path / "learner.ipynb")
-    _, report = run_grader("check", "chapter4", "-e", exercise, "--backend", "jax", "--notebook", str(notebook))
+    _, report = grade_answers(CHAPTER4, replacements, exercise)
     assert statuses(report)[exercise] in ("failed", "error")
     assert expected in messages(report)[exercise]
