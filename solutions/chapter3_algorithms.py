@@ -786,40 +786,28 @@ def probe_conv2d(entry, x, kernel, bias):
     return [entry(x, kernel, bias, strides=s, padding=p) for s in (1, 2) for p in ("valid", "same")]
 
 
-def _conv(x, kernel, bias, strides, padding, extra_after=True):
-    """The reference convolution; extra_after=False puts an odd padding's extra row first."""
-    x = ops.convert_to_tensor(x)
-    k_h, k_w = kernel.shape[0], kernel.shape[1]
-    if padding == "same":
-        pads = []
-        for size, k in ((x.shape[1], k_h), (x.shape[2], k_w)):
-            total = max((-(-size // strides) - 1) * strides + k - size, 0)
-            small, large = total // 2, total - total // 2
-            pads.append((small, large) if extra_after else (large, small))
-        x = ops.pad(x, [(0, 0), pads[0], pads[1], (0, 0)])
-    out_h, out_w = (x.shape[1] - k_h) // strides + 1, (x.shape[2] - k_w) // strides + 1
-    y = 0
-    for u in range(k_h):
-        for v in range(k_w):
-            patch = x[:, u : u + strides * (out_h - 1) + 1 : strides, v : v + strides * (out_w - 1) + 1 : strides, :]
-            y = y + ops.einsum("nhwc,cd->nhwd", patch, kernel[u, v])
-    return y + bias
-
-
 def mistake_conv_always_valid(x, kernel, bias, strides=1, padding="valid"):
-    return _conv(x, kernel, bias, strides, "valid")
+    return conv2d(x, kernel, bias, strides, "valid")
 
 
 def mistake_conv_flipped_kernel(x, kernel, bias, strides=1, padding="valid"):
-    return _conv(x, kernel[::-1, ::-1], bias, strides, padding)
+    return conv2d(x, kernel[::-1, ::-1], bias, strides, padding)
 
 
 def mistake_conv_without_bias(x, kernel, bias, strides=1, padding="valid"):
-    return _conv(x, kernel, np.zeros_like(bias), strides, padding)
+    return conv2d(x, kernel, np.zeros_like(bias), strides, padding)
 
 
 def mistake_conv_symmetric_same_padding(x, kernel, bias, strides=1, padding="valid"):
-    return _conv(x, kernel, bias, strides, padding, extra_after=False)
+    """'same' padding that puts an odd total's extra row and column before the image, not after."""
+    if padding == "same":
+        x = ops.convert_to_tensor(x)
+        pads = []
+        for size, k in ((x.shape[1], kernel.shape[0]), (x.shape[2], kernel.shape[1])):
+            total = max((-(-size // strides) - 1) * strides + k - size, 0)
+            pads.append((total - total // 2, total // 2))
+        x = ops.pad(x, [(0, 0), pads[0], pads[1], (0, 0)])
+    return conv2d(x, kernel, bias, strides, "valid")
 
 
 # %%
