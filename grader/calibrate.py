@@ -43,6 +43,7 @@ class Measurement:
     seeds: tuple[int, ...]
     values: tuple[float, ...]
     times_s: tuple[float, ...]
+    gaps: tuple[float, ...]  # held-out minus training metric, when the threshold bounds it; else empty
     passed: tuple[bool, ...]
     keras_version: str
     backend_version: str
@@ -70,7 +71,7 @@ def calibrate_chapter(
 
 
 def _measure(chapter, exercise, backend, seeds, cells, progress) -> Measurement:
-    values, times, passed, environment = [], [], [], {}
+    values, times, gaps, passed, environment = [], [], [], [], {}
     with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as tmp:
         attempts = []
         for seed in seeds:
@@ -91,9 +92,11 @@ def _measure(chapter, exercise, backend, seeds, cells, progress) -> Measurement:
         assert exercise.threshold is not None
         values.append(result.metrics[f"test_{exercise.threshold.metric}"])
         times.append(result.metrics["train_time_s"])
+        if "gap" in result.metrics:
+            gaps.append(result.metrics["gap"])
         passed.append(result.passed)
     return Measurement(
-        exercise, backend, tuple(seeds), tuple(values), tuple(times), tuple(passed),
+        exercise, backend, tuple(seeds), tuple(values), tuple(times), tuple(gaps), tuple(passed),
         str(environment.get("keras_version", "")), str(environment.get("backend_version", "")),
     )
 
@@ -102,7 +105,7 @@ def print_calibration(measurements: list[Measurement], console: Console) -> bool
     """A table per exercise; True when every backend reaches the required pass rate."""
     table = Table(title="Calibration of the reference", title_justify="left")
     for column in ("Exercise", "Backend", "Seeds", "Metric min / median / max", "Mean ± std",
-                   "Time median / max", "Threshold", "Budget", "Pass rate"):
+                   "Gap to training max", "Time median / max", "Threshold", "Budget", "Pass rate"):
         table.add_column(column)
     ok = True
     for m in measurements:
@@ -113,6 +116,7 @@ def print_calibration(measurements: list[Measurement], console: Console) -> bool
             m.exercise.id, m.backend, str(len(m.seeds)),
             f"{min(m.values):.3f} / {statistics.median(m.values):.3f} / {max(m.values):.3f}",
             f"{statistics.fmean(m.values):.3f} ± {statistics.pstdev(m.values):.3f}",
+            f"{max(m.gaps):.3f} (<= {m.exercise.threshold.max_gap:.3f})" if m.gaps else "",
             f"{statistics.median(m.times_s):.1f} s / {max(m.times_s):.1f} s",
             f"{m.exercise.threshold.metric} {m.exercise.threshold.describe()}",
             f"{m.exercise.budget_s[m.backend]:g} s",
@@ -138,6 +142,7 @@ def save_calibration(chapter: Chapter, measurements: list[Measurement]) -> None:
             "seeds": list(m.seeds),
             "values": [round(v, 6) for v in m.values],
             "times_s": [round(t, 3) for t in m.times_s],
+            **({"gaps": [round(g, 6) for g in m.gaps]} if m.gaps else {}),
             "keras_version": m.keras_version,
             "backend_version": m.backend_version,
         }

@@ -228,7 +228,10 @@ def judge_attempt(plan: Plan, backend: str, attempt: Attempt, reference: Referen
             return verdict.judge_model(exercise, yours, reference.architecture(exercise, attempt.inputs[0], timeout))
         if exercise.kind == "training":
             predictions = reference.predict(attempt.outputs[0], attempt.held_out, exercise)
-            return verdict.judge_training(exercise, backend, attempt, predictions)
+            training_predictions = None
+            if exercise.threshold and exercise.threshold.max_gap is not None:
+                training_predictions = reference.predict(attempt.outputs[0], attempt.inputs[0], exercise, "train")
+            return verdict.judge_training(exercise, backend, attempt, predictions, training_predictions)
         expected, mistakes = reference.outputs(exercise, attempt.inputs, timeout)
         result = verdict.judge_function(exercise, backend, attempt.outputs, expected, mistakes, attempt.inputs)
         if exercise.speed and result.passed:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def compute_metric(name: str, held_out: dict[str, np.ndarray], predictions: np.ndarray) -> float:
-    """The metric `name` of `predictions` on the held-out split (`x_test`, `y_test`).
+def compute_metric(name: str, rows: dict[str, np.ndarray], predictions: np.ndarray, split: str = "test") -> float:
+    """The metric `name` of `predictions` on the rows `x_<split>`, `y_<split>` (the held-out split by default).
 
     Binary models output one probability per row (`> 0.5` means class 1);
     multi-class models output one score per class (the largest wins).
@@ -19,10 +19,10 @@ def compute_metric(name: str, held_out: dict[str, np.ndarray], predictions: np.n
         >>> compute_metric("accuracy", {"y_test": np.array([0, 1])}, np.array([[0.2], [0.9]]))
         1.0
     """
-    y_true = held_out["y_test"]
+    y_true = rows[f"y_{split}"]
     if name == "mae_vs_last_value":
-        naive = np.asarray(held_out["x_test"])[:, -1].reshape(-1)
-        return compute_metric("mae", held_out, predictions) / compute_metric("mae", held_out, naive)
+        naive = np.asarray(rows[f"x_{split}"])[:, -1].reshape(-1)
+        return compute_metric("mae", rows, predictions, split) / compute_metric("mae", rows, naive, split)
     if name == "accuracy":
         return float(np.mean(predicted_classes(predictions) == np.asarray(y_true).reshape(-1)))
     if name == "roc_auc":

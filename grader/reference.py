@@ -78,11 +78,13 @@ class ReferenceWorker:
         reply = self.worker.request({"task": "describe", "model": str(model_file), "output": str(output)}, _LOAD_TIMEOUT_S)
         return json.loads(output.read_text()) if reply.ok else reply.error
 
-    def predict(self, model_file: Path, held_out: dict[str, np.ndarray], exercise: ExerciseSpec) -> np.ndarray | str:
-        """The learner's trained model's predictions on the held-out split (or why there are none)."""
-        inputs = self._save(f"{exercise.id}-held-out.npz", held_out)
-        output = self.folder / f"{exercise.id}-predictions.npz"
-        request = {"task": "predict", "model": str(model_file), "inputs": str(inputs), "input_key": "x_test",
+    def predict(
+        self, model_file: Path, rows: dict[str, np.ndarray], exercise: ExerciseSpec, split: str = "test"
+    ) -> np.ndarray | str:
+        """The learner's trained model's predictions on `rows[f"x_{split}"]` (or why there are none)."""
+        inputs = self._save(f"{exercise.id}-{split}.npz", {f"x_{split}": rows[f"x_{split}"]})
+        output = self.folder / f"{exercise.id}-{split}-predictions.npz"
+        request = {"task": "predict", "model": str(model_file), "inputs": str(inputs), "input_key": f"x_{split}",
                    "output": str(output)}
         reply = self.worker.request(request, _LOAD_TIMEOUT_S)
         if not reply.ok:

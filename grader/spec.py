@@ -71,16 +71,27 @@ class DataSplit:
 
 @dataclass(frozen=True)
 class Threshold:
-    """The held-out metric a trained model must reach: at least `minimum` or at most `maximum`."""
+    """The held-out metric a trained model must reach: at least `minimum` or at most `maximum`.
+
+    With `max_gap`, the metric on the held-out rows may also be at most that much worse than on the
+    model's own training rows: a bound on overfitting that a lucky test split cannot hide.
+    """
 
     metric: str
     minimum: float | None = None
     maximum: float | None = None
+    max_gap: float | None = None
 
     def passes(self, value: float) -> bool:
         if self.minimum is not None and not value >= self.minimum:
             return False
         return self.maximum is None or value <= self.maximum
+
+    def gap(self, held_out_value: float, training_value: float) -> float:
+        """How much worse the held-out metric is than the training one (positive: worse)."""
+        if self.minimum is not None:
+            return training_value - held_out_value
+        return held_out_value - training_value
 
     def describe(self) -> str:
         """`>= 0.700` or `<= 0.900`."""
@@ -256,8 +267,12 @@ def _parse_threshold(raw: dict[str, Any] | None, where: str) -> Threshold | None
         return None
     if ("min" in raw) == ("max" in raw):
         raise SpecError(f"{where}: a threshold needs exactly one of min or max. Received: {raw!r}")
+    unknown = set(raw) - {"metric", "min", "max", "max_gap"}
+    if unknown:
+        raise SpecError(f"{where}: unknown threshold keys {sorted(unknown)}.")
     bound = {"minimum": float(raw["min"])} if "min" in raw else {"maximum": float(raw["max"])}
-    return Threshold(metric=str(_require(raw, "metric", where)), **bound)
+    max_gap = float(raw["max_gap"]) if "max_gap" in raw else None
+    return Threshold(metric=str(_require(raw, "metric", where)), max_gap=max_gap, **bound)
 
 
 def _check_kind_fields(exercise: ExerciseSpec, where: str) -> None:

@@ -180,9 +180,15 @@ def _shapes(shapes: list[list[int | None]]) -> str:
 
 
 def judge_training(
-    exercise: ExerciseSpec, backend: str, attempt: Attempt, predictions: np.ndarray | str
+    exercise: ExerciseSpec, backend: str, attempt: Attempt, predictions: np.ndarray | str,
+    training_predictions: np.ndarray | str | None = None,
 ) -> ExerciseResult:
-    """Pass when the held-out metric reaches the threshold within the backend's time budget."""
+    """Pass when the held-out metric reaches the threshold within the backend's time budget.
+
+    With a `max_gap`, `training_predictions` (on the learner's own training rows) must also be given:
+    the held-out metric may then be at most that much worse than the training one. Overfitting is
+    named first: it is this check's diagnosis, where a missed threshold alone would not say why.
+    """
     assert exercise.threshold is not None
     reply = attempt.replies[0]
     history = reply.data.get("history", {})
@@ -191,18 +197,32 @@ def judge_training(
         shape = tuple(np.shape(attempt.held_out["x_test"]))
         message = f"your trained model could not be evaluated on the held-out inputs, of shape {shape}: {predictions}"
         return _result(exercise, Status.FAILED, message, **extra)
+    if isinstance(training_predictions, str):
+        message = f"your trained model could not be evaluated on its own training rows: {training_predictions}"
+        return _result(exercise, Status.FAILED, message, **extra)
     threshold = exercise.threshold
+    name = metric_name(threshold.metric)
     value = compute_metric(threshold.metric, attempt.held_out, predictions)
     budget = exercise.budget_s[backend]
     bound = threshold.minimum if threshold.minimum is not None else threshold.maximum
     metrics = {f"test_{threshold.metric}": value, f"required_{threshold.metric}": bound, "train_time_s": reply.duration_s}
+    if threshold.max_gap is not None:
+        assert training_predictions is not None
+        training_value = compute_metric(threshold.metric, attempt.inputs[0], training_predictions, "train")
+        gap = threshold.gap(value, training_value)
+        metrics.update({f"train_{threshold.metric}": training_value, "gap": gap, "max_gap": threshold.max_gap})
+        if gap > threshold.max_gap:
+            message = (f"your model overfits: {name} {training_value:.3f} on its training rows but {value:.3f} on "
+                       f"held-out rows, a gap of {gap:.3f} (at most {threshold.max_gap:.3f} allowed)")
+            return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
     if not threshold.passes(value):
-        message = f"test {metric_name(threshold.metric)} {value:.3f}, {threshold.describe()} required"
+        message = f"test {name} {value:.3f}, {threshold.describe()} required"
         return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
     if reply.duration_s > budget:
         message = f"training took {reply.duration_s:.1f} s, over the {budget:g} s budget on {backend}"
         return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
-    message = (f"test {metric_name(threshold.metric)} {value:.3f} ({threshold.describe()}), "
+    gap = f", gap to training {metrics['gap']:.3f} (<= {threshold.max_gap:.3f})" if "gap" in metrics else ""
+    message = (f"test {name} {value:.3f} ({threshold.describe()}){gap}, "
                f"trained in {reply.duration_s:.1f} s (budget {budget:g} s)")
     return _result(exercise, Status.PASSED, message, metrics=metrics, **extra)
 

@@ -204,6 +204,14 @@ def test_thresholds_survive_an_unreadable_calibration(chapter_copy: Chapter) -> 
     assert "could not be read" in threshold_pages.thresholds_page([chapter_copy], {})
 
 
+def test_a_bound_on_the_gap_to_training_counts_in_the_pass_rate() -> None:
+    bounds = threshold_pages.Bounds("log_loss", maximum=0.6, max_gap=0.25)
+    measured = threshold_pages.Measured(values=(0.5, 0.5, 0.5), times_s=(1.0, 1.0, 1.0), gaps=(0.1, 0.3, None))
+    assert measured.pass_rate(bounds, budget_s=2.0) == pytest.approx(1 / 3)
+    assert str(bounds) == "log_loss ≤ 0.6, gap to training ≤ 0.25"
+    assert "| 0.300 | 33% (1/3) |" in threshold_pages._backend_row("jax", measured, bounds, 2.0)
+
+
 def test_bounds_with_a_maximum() -> None:
     bounds = threshold_pages.Bounds("loss", maximum=0.5)
     measured = threshold_pages.Measured(values=(0.4, 0.6), times_s=(1.0, 1.0))

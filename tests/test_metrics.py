@@ -24,5 +24,11 @@ def test_a_forecast_is_compared_with_the_naive_one():
     assert compute_metric("mae_vs_last_value", held_out, np.array([2.75, 3.25])) == 0.5
 
 
+def test_a_metric_reads_the_split_it_is_asked_for():
+    rows = {"x_train": np.array([[[1.0]], [[2.0]]]), "y_train": np.array([2.0, 4.0]), "y_test": np.array([0.0, 0.0])}
+    assert compute_metric("mae_vs_last_value", rows, np.array([2.75, 3.25]), split="train") == 0.5
+    assert compute_metric("mae", rows, np.array([1.0, 1.0])) == 1.0
+
+
 def test_metric_names_read_well():
     assert metric_name("roc_auc") == "ROC AUC" and metric_name("accuracy") == "accuracy"

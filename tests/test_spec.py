@@ -63,3 +63,17 @@ def test_an_exercise_may_need_one_backend(tmp_path):
     assert spec.exercises[0].backends == ("jax",)
     with pytest.raises(SpecError, match="backends must be some of"):
         load_chapter_spec(write(tmp_path, GOOD.replace('points = 1', 'points = 1\nbackends = ["mxnet"]')))
+
+
+TRAINING = GOOD.replace('kind = "function"', 'kind = "training"') + """
+data = { dataset = "pima", test_fraction = 0.2, val_fraction = 0.2 }
+threshold = { metric = "log_loss", max = 0.6, max_gap = 0.25 }
+budget_s = { jax = 30, tensorflow = 30, torch = 30 }
+"""
+
+
+def test_a_threshold_may_bound_the_gap_to_training_and_a_misspelt_key_is_named(tmp_path):
+    threshold = load_chapter_spec(write(tmp_path, TRAINING)).exercises[0].threshold
+    assert threshold.max_gap == 0.25 and threshold.gap(0.5, 0.4) == pytest.approx(0.1)
+    with pytest.raises(SpecError, match=r"unknown threshold keys \['max_gaps'\]"):
+        load_chapter_spec(write(tmp_path, TRAINING.replace("max_gap", "max_gaps")))

@@ -21,11 +21,13 @@ NOT_CALIBRATED = "not calibrated yet"
 
 @dataclass(frozen=True)
 class Bounds:
-    """A threshold: the metric must be at least `minimum` or at most `maximum`."""
+    """A threshold: the metric must be at least `minimum` or at most `maximum`, and with `max_gap`
+    at most that much worse on held-out rows than on the model's training rows."""
 
     metric: str
     minimum: float | None = None
     maximum: float | None = None
+    max_gap: float | None = None
 
     def met_by(self, value: float) -> bool:
         if self.minimum is not None and value < self.minimum:
@@ -34,23 +36,27 @@ class Bounds:
 
     def __str__(self) -> str:
         parts = [f"≥ {self.minimum:g}" if self.minimum is not None else "", f"≤ {self.maximum:g}" if self.maximum is not None else ""]
-        return f"{self.metric} {' and '.join(p for p in parts if p)}"
+        gap = f", gap to training ≤ {self.max_gap:g}" if self.max_gap is not None else ""
+        return f"{self.metric} {' and '.join(p for p in parts if p)}{gap}"
 
 
 @dataclass(frozen=True)
 class Measured:
-    """One backend's calibration runs: a value and a time per seed (None where a run failed)."""
+    """One backend's calibration runs: a value, a time and maybe a gap per seed (None where a run failed)."""
 
     values: tuple[float | None, ...]
     times_s: tuple[float | None, ...]
+    gaps: tuple[float | None, ...] = ()
     keras_version: str = ""
     backend_version: str = ""
 
     def pass_rate(self, bounds: Bounds, budget_s: float | None) -> float:
         """Share of seeds whose value meets the threshold within the time budget."""
+        padding = (None,) * len(self.values)
         passed = [
             value is not None and bounds.met_by(value) and (budget_s is None or (time is not None and time <= budget_s))
-            for value, time in zip(self.values, self.times_s + (None,) * len(self.values))
+            and (bounds.max_gap is None or (gap is not None and gap <= bounds.max_gap))
+            for value, time, gap in zip(self.values, self.times_s + padding, self.gaps + padding)
         ]
         return sum(passed) / len(passed) if passed else 0.0
 
@@ -59,7 +65,7 @@ def bounds_of(exercise: ExerciseSpec, calibrated: Mapping[str, Any]) -> Bounds |
     """The manifest's threshold (min or max); the calibration's own if the manifest has none."""
     threshold = exercise.threshold
     if threshold is not None:
-        return Bounds(threshold.metric, _number(getattr(threshold, "minimum", None)), _number(getattr(threshold, "maximum", None)))
+        return Bounds(threshold.metric, _number(threshold.minimum), _number(threshold.maximum), _number(threshold.max_gap))
     raw = calibrated.get("threshold")
     if isinstance(raw, Mapping) and ("min" in raw or "max" in raw):
         return Bounds(str(calibrated.get("metric", raw.get("metric", "metric"))), _number(raw.get("min")), _number(raw.get("max")))
@@ -90,9 +96,11 @@ def measured_of(raw: Any) -> Measured | None:
     if not isinstance(raw, Mapping) or not isinstance(raw.get("values"), list):
         return None
     times = raw.get("times_s") if isinstance(raw.get("times_s"), list) else []
+    gaps = raw.get("gaps") if isinstance(raw.get("gaps"), list) else []
     return Measured(
         values=tuple(_number(v) for v in raw["values"]),
         times_s=tuple(_number(t) for t in times),
+        gaps=tuple(_number(g) for g in gaps),
         keras_version=str(raw.get("keras_version", "")),
         backend_version=str(raw.get("backend_version", "")),
     )
@@ -121,7 +129,9 @@ def thresholds_page(chapters: list[Chapter], pages: Mapping[str, str]) -> str:
         r"{\#\text{seeds}},$$",
         "",
         r"with $m_s$ the held-out metric and $t_s$ the training time of seed $s$ ($\le \text{max}$ for a metric "
-        "that must stay low). A threshold that the reference does not pass (nearly) always is too strict for "
+        "that must stay low). Where the threshold also bounds the *gap to training* (the held-out metric minus "
+        "the same metric on the model's own training rows), a seed passes only if its gap is within that bound "
+        "too. A threshold that the reference does not pass (nearly) always is too strict for "
         f"learners{_required_rate()}.",
     ]
     sections = [_chapter_section(chapter, pages.get(chapter.name)) for chapter in chapters]
@@ -158,9 +168,10 @@ def _exercise_section(chapter: Chapter, exercise: ExerciseSpec, calibrated: Any)
         command = f"grader calibrate {chapter.name} -e {exercise.id} --backend all --seeds 20 --write"
         return lines + [f"Not calibrated yet. Run `{command}`.", ""]
     metric = bounds.metric if bounds else "metric"
+    gap = " Gap to training: max |" if bounds and bounds.max_gap is not None else ""
     lines += [
-        f"| Backend | Seeds | {metric}: min / median / max | Pass rate | Time: median / max | Budget | Measured with |",
-        "|---|---|---|---|---|---|---|",
+        f"| Backend | Seeds | {metric}: min / median / max |{gap} Pass rate | Time: median / max | Budget | Measured with |",
+        "|---|---|---|---|---|---|---|" + ("---|" if gap else ""),
     ]
     for backend in [*BACKENDS, *sorted(set(backends) - set(BACKENDS))]:
         lines.append(_backend_row(backend, measured_of(backends.get(backend)), bounds, exercise.budget_s.get(backend)))
@@ -169,8 +180,9 @@ def _exercise_section(chapter: Chapter, exercise: ExerciseSpec, calibrated: Any)
 
 def _backend_row(backend: str, measured: Measured | None, bounds: Bounds | None, budget_s: float | None) -> str:
     budget = f"{budget_s:g} s" if budget_s is not None else "none"
+    bounds_gap = bounds is not None and bounds.max_gap is not None
     if measured is None or not measured.values:
-        return f"| {backend} | 0 | {NOT_CALIBRATED} | | | {budget} | |"
+        return f"| {backend} | 0 | {NOT_CALIBRATED} | |{' |' if bounds_gap else ''} | {budget} | |"
     values = [v for v in measured.values if v is not None]
     times = [t for t in measured.times_s if t is not None]
     spread = " / ".join(f"{x:.3f}" for x in _min_median_max(values)) or "no run finished"
@@ -178,7 +190,9 @@ def _backend_row(backend: str, measured: Measured | None, bounds: Bounds | None,
     passed = f"{rate:.0%} ({round(rate * len(measured.values))}/{len(measured.values)})" if rate is not None else ""
     timing = " / ".join(f"{t:.1f} s" for t in _min_median_max(times)[1:])
     versions = f"Keras {measured.keras_version}, {backend} {measured.backend_version}" if measured.keras_version else ""
-    return f"| {backend} | {len(measured.values)} | {spread} | {passed} | {timing} | {budget} | {versions} |"
+    gaps = [g for g in measured.gaps if g is not None]
+    gap = f" {max(gaps):.3f} |" if gaps else (" — |" if bounds_gap else "")
+    return f"| {backend} | {len(measured.values)} | {spread} |{gap} {passed} | {timing} | {budget} | {versions} |"
 
 
 def _required_rate() -> str:

@@ -1,0 +1,60 @@
+"""The verdict on a trained model: held-out metric, gap to the training rows, time budget."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from grader.chapters import resolve
+from grader.grading import Attempt
+from grader.runner import Reply
+from grader.results import Status
+from grader.verdict import judge_training
+
+REGULARISE = resolve("chapter8").spec.exercise("8.4")  # log loss <= 0.60, gap <= max_gap
+Y_TRAIN, Y_TEST = np.array([0, 1, 1, 0]), np.array([1, 0, 1, 0])
+
+
+def attempt(seconds: float = 5.0) -> Attempt:
+    rows = {"x_train": np.zeros((4, 8)), "y_train": Y_TRAIN}
+    return Attempt(REGULARISE, inputs=[rows], replies=[Reply("ok", duration_s=seconds)],
+                   held_out={"x_test": np.zeros((4, 8)), "y_test": Y_TEST})
+
+
+def probabilities(labels: np.ndarray, confidence: float) -> np.ndarray:
+    """`confidence` on the true class of every row: log loss -log(confidence)."""
+    return np.where(labels == 1, confidence, 1 - confidence).reshape(-1, 1)
+
+
+def test_a_model_that_generalises_passes_and_reports_its_gap():
+    result = judge_training(REGULARISE, "jax", attempt(), probabilities(Y_TEST, 0.7), probabilities(Y_TRAIN, 0.75))
+    assert result.status is Status.PASSED, result.message
+    assert result.metrics["gap"] == pytest.approx(np.log(0.75) - np.log(0.7))
+    assert "gap to training" in result.message
+
+
+def test_a_model_far_better_on_its_training_rows_is_told_it_overfits():
+    # held-out log loss 0.51 passes the threshold alone; the training rows are fitted almost perfectly
+    result = judge_training(REGULARISE, "jax", attempt(), probabilities(Y_TEST, 0.6), probabilities(Y_TRAIN, 0.99))
+    assert result.status is Status.FAILED
+    assert result.message.startswith("your model overfits: log loss 0.010 on its training rows but 0.511")
+
+
+def test_the_threshold_and_the_budget_still_hold():
+    missed = judge_training(REGULARISE, "jax", attempt(), probabilities(Y_TEST, 0.5), probabilities(Y_TRAIN, 0.5))
+    assert missed.status is Status.FAILED and "<= 0.600 required" in missed.message
+    slow = judge_training(REGULARISE, "jax", attempt(seconds=1e3), probabilities(Y_TEST, 0.7), probabilities(Y_TRAIN, 0.7))
+    assert slow.status is Status.FAILED and "over the" in slow.message
+
+
+def test_without_a_gap_bound_the_training_rows_are_not_needed():
+    unbounded = replace(REGULARISE, threshold=replace(REGULARISE.threshold, max_gap=None))
+    result = judge_training(unbounded, "jax", replace(attempt(), exercise=unbounded), probabilities(Y_TEST, 0.6))
+    assert result.status is Status.PASSED and "gap" not in result.metrics
+
+
+def test_a_model_that_cannot_predict_its_training_rows_fails_with_the_reason():
+    result = judge_training(REGULARISE, "jax", attempt(), probabilities(Y_TEST, 0.7), "shape mismatch")
+    assert result.status is Status.FAILED and result.message.endswith("training rows: shape mismatch")
