@@ -87,6 +87,10 @@ class Threshold:
             return False
         return self.maximum is None or value <= self.maximum
 
+    def gap_within(self, gap: float | None) -> bool:
+        """Whether a measured gap is allowed (any, without a bound; a missing one never, with it)."""
+        return self.max_gap is None or (gap is not None and gap <= self.max_gap)
+
     def gap(self, held_out_value: float, training_value: float) -> float:
         """How much worse the held-out metric is than the training one (positive: worse)."""
         if self.minimum is not None:

@@ -211,7 +211,7 @@ def judge_training(
         training_value = compute_metric(threshold.metric, attempt.inputs[0], training_predictions, "train")
         gap = threshold.gap(value, training_value)
         metrics.update({f"train_{threshold.metric}": training_value, "gap": gap, "max_gap": threshold.max_gap})
-        if gap > threshold.max_gap:
+        if not threshold.gap_within(gap):
             message = (f"your model overfits: {name} {training_value:.3f} on its training rows but {value:.3f} on "
                        f"held-out rows, a gap of {gap:.3f} (at most {threshold.max_gap:.3f} allowed)")
             return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
@@ -221,8 +221,8 @@ def judge_training(
     if reply.duration_s > budget:
         message = f"training took {reply.duration_s:.1f} s, over the {budget:g} s budget on {backend}"
         return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
-    gap = f", gap to training {metrics['gap']:.3f} (<= {threshold.max_gap:.3f})" if "gap" in metrics else ""
-    message = (f"test {name} {value:.3f} ({threshold.describe()}){gap}, "
+    gap_note = f", gap to training {metrics['gap']:.3f} (<= {threshold.max_gap:.3f})" if "gap" in metrics else ""
+    message = (f"test {name} {value:.3f} ({threshold.describe()}){gap_note}, "
                f"trained in {reply.duration_s:.1f} s (budget {budget:g} s)")
     return _result(exercise, Status.PASSED, message, metrics=metrics, **extra)
 

@@ -14,25 +14,14 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from grader.chapters import Chapter
-from grader.spec import BACKENDS, ExerciseSpec
+from grader.spec import BACKENDS, ExerciseSpec, Threshold
 
 NOT_CALIBRATED = "not calibrated yet"
 
 
 @dataclass(frozen=True)
-class Bounds:
-    """A threshold: the metric must be at least `minimum` or at most `maximum`, and with `max_gap`
-    at most that much worse on held-out rows than on the model's training rows."""
-
-    metric: str
-    minimum: float | None = None
-    maximum: float | None = None
-    max_gap: float | None = None
-
-    def met_by(self, value: float) -> bool:
-        if self.minimum is not None and value < self.minimum:
-            return False
-        return self.maximum is None or value <= self.maximum
+class Bounds(Threshold):
+    """The manifest's threshold (grader.spec.Threshold decides what passes), as this page writes it."""
 
     def __str__(self) -> str:
         parts = [f"≥ {self.minimum:g}" if self.minimum is not None else "", f"≤ {self.maximum:g}" if self.maximum is not None else ""]
@@ -54,8 +43,8 @@ class Measured:
         """Share of seeds whose value meets the threshold within the time budget."""
         padding = (None,) * len(self.values)
         passed = [
-            value is not None and bounds.met_by(value) and (budget_s is None or (time is not None and time <= budget_s))
-            and (bounds.max_gap is None or (gap is not None and gap <= bounds.max_gap))
+            value is not None and bounds.passes(value) and bounds.gap_within(gap)
+            and (budget_s is None or (time is not None and time <= budget_s))
             for value, time, gap in zip(self.values, self.times_s + padding, self.gaps + padding)
         ]
         return sum(passed) / len(passed) if passed else 0.0
