@@ -28,10 +28,36 @@ from .reference import ReferenceWorker
 from .notebook import read_code_cells
 from .results import Status
 from .runner import Worker
-from .spec import ExerciseSpec
+from .spec import ExerciseSpec, Threshold
 from .verdict import unsuccessful
 
 PASS_RATE_REQUIRED = 0.99
+# Twenty seeds show a 1-in-20 tail at best, and tests and learners draw fresh seeds all the time:
+# every bound must also sit this many standard deviations of the reference's runs from their mean.
+MARGIN_REQUIRED_SDS = 4.0
+
+
+def margin_sds(values: list[float] | tuple[float, ...], limit: float, at_most: bool) -> float:
+    """How many standard deviations of `values` their mean stays on the passing side of `limit`."""
+    mean, spread = statistics.fmean(values), statistics.stdev(values)
+    distance = limit - mean if at_most else mean - limit
+    return distance / spread if spread > 0 else (float("inf") if distance >= 0 else float("-inf"))
+
+
+def margins(threshold: Threshold, values, gaps=(), training_values=()) -> dict[str, float]:
+    """The margin of each bound the threshold sets, in standard deviations of the measured runs.
+
+    Empty for fewer than two runs, which have no spread to measure it in.
+    """
+    if len(values) < 2:
+        return {}
+    at_most = threshold.maximum is not None
+    found = {"held-out": margin_sds(values, threshold.maximum if at_most else threshold.minimum, at_most)}
+    if threshold.max_gap is not None and gaps:
+        found["gap"] = margin_sds(gaps, threshold.max_gap, at_most=True)
+    if threshold.training is not None and training_values:
+        found["training"] = margin_sds(training_values, threshold.training, at_most)
+    return found
 
 
 @dataclass(frozen=True)
@@ -43,7 +69,8 @@ class Measurement:
     seeds: tuple[int, ...]
     values: tuple[float, ...]
     times_s: tuple[float, ...]
-    gaps: tuple[float, ...]  # held-out minus training metric, when the threshold bounds it; else empty
+    gaps: tuple[float, ...]  # held-out minus training metric, when the threshold reads training rows; else empty
+    training_values: tuple[float, ...]  # the metric on the model's own training rows, likewise
     passed: tuple[bool, ...]
     keras_version: str
     backend_version: str
@@ -51,6 +78,11 @@ class Measurement:
     @property
     def pass_rate(self) -> float:
         return sum(self.passed) / len(self.passed) if self.passed else 0.0
+
+    @property
+    def margins(self) -> dict[str, float]:
+        assert self.exercise.threshold is not None
+        return margins(self.exercise.threshold, self.values, self.gaps, self.training_values)
 
 
 def calibrate_chapter(
@@ -71,7 +103,7 @@ def calibrate_chapter(
 
 
 def _measure(chapter, exercise, backend, seeds, cells, progress) -> Measurement:
-    values, times, gaps, passed, environment = [], [], [], [], {}
+    values, times, gaps, training, passed, environment = [], [], [], [], [], {}
     with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as tmp:
         attempts = []
         for seed in seeds:
@@ -94,37 +126,47 @@ def _measure(chapter, exercise, backend, seeds, cells, progress) -> Measurement:
         times.append(result.metrics["train_time_s"])
         if "gap" in result.metrics:
             gaps.append(result.metrics["gap"])
+            training.append(result.metrics[f"train_{exercise.threshold.metric}"])
         passed.append(result.passed)
     return Measurement(
-        exercise, backend, tuple(seeds), tuple(values), tuple(times), tuple(gaps), tuple(passed),
+        exercise, backend, tuple(seeds), tuple(values), tuple(times), tuple(gaps), tuple(training), tuple(passed),
         str(environment.get("keras_version", "")), str(environment.get("backend_version", "")),
     )
 
 
 def print_calibration(measurements: list[Measurement], console: Console) -> bool:
-    """A table per exercise; True when every backend reaches the required pass rate."""
+    """A table per exercise; True when every backend reaches the required pass rate and margins."""
     table = Table(title="Calibration of the reference", title_justify="left")
     for column in ("Exercise", "Backend", "Seeds", "Metric min / median / max", "Mean ± std",
-                   "Gap to training max", "Time median / max", "Threshold", "Budget", "Pass rate"):
+                   "Gap to training max", "Training worst", "Time median / max", "Threshold", "Budget",
+                   "Pass rate", "Margin (sd)"):
         table.add_column(column)
     ok = True
     for m in measurements:
         assert m.exercise.threshold is not None
+        threshold = m.exercise.threshold
         enough = m.pass_rate >= PASS_RATE_REQUIRED
-        ok &= enough
+        margin = min(m.margins.values(), default=None)
+        wide = margin is None or margin >= MARGIN_REQUIRED_SDS  # one seed: nothing to measure it in
+        ok &= enough and wide
+        worst = min if threshold.minimum is not None else max
+        worst_training = worst(m.training_values) if m.training_values and threshold.training is not None else None
         table.add_row(
             m.exercise.id, m.backend, str(len(m.seeds)),
             f"{min(m.values):.3f} / {statistics.median(m.values):.3f} / {max(m.values):.3f}",
             f"{statistics.fmean(m.values):.3f} ± {statistics.pstdev(m.values):.3f}",
-            f"{max(m.gaps):.3f} (<= {m.exercise.threshold.max_gap:.3f})" if m.gaps else "",
+            f"{max(m.gaps):.3f} (<= {threshold.max_gap:.3f})" if m.gaps and threshold.max_gap is not None else "",
+            f"{worst_training:.3f} ({threshold.describe_training()})" if worst_training is not None else "",
             f"{statistics.median(m.times_s):.1f} s / {max(m.times_s):.1f} s",
             f"{m.exercise.threshold.metric} {m.exercise.threshold.describe()}",
             f"{m.exercise.budget_s[m.backend]:g} s",
             f"[{'green' if enough else 'red'}]{m.pass_rate:.0%}[/]",
+            f"[{'green' if wide else 'red'}]{margin:.1f}[/]" if margin is not None else "—",
         )
     console.print(table)
-    verdict = "every backend passes" if ok else "some backend is under"
-    console.print(f"Required: {PASS_RATE_REQUIRED:.0%} of seeds pass; {verdict}.")
+    verdict = "every backend meets both" if ok else "some backend does not"
+    console.print(f"Required: {PASS_RATE_REQUIRED:.0%} of seeds pass, and every bound sits at least "
+                  f"{MARGIN_REQUIRED_SDS:g} standard deviations from the runs' mean; {verdict}.")
     return ok
 
 
@@ -143,6 +185,7 @@ def save_calibration(chapter: Chapter, measurements: list[Measurement]) -> None:
             "values": [round(v, 6) for v in m.values],
             "times_s": [round(t, 3) for t in m.times_s],
             **({"gaps": [round(g, 6) for g in m.gaps]} if m.gaps else {}),
+            **({"training_values": [round(v, 6) for v in m.training_values]} if m.training_values else {}),
             "keras_version": m.keras_version,
             "backend_version": m.backend_version,
         }

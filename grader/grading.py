@@ -229,7 +229,7 @@ def judge_attempt(plan: Plan, backend: str, attempt: Attempt, reference: Referen
         if exercise.kind == "training":
             predictions = reference.predict(attempt.outputs[0], attempt.held_out, exercise)
             training_predictions = None
-            if exercise.threshold and exercise.threshold.max_gap is not None:
+            if exercise.threshold and exercise.threshold.reads_training_rows:
                 training_predictions = reference.predict(attempt.outputs[0], attempt.inputs[0], exercise, "train")
             return verdict.judge_training(exercise, backend, attempt, predictions, training_predictions)
         expected, mistakes = reference.outputs(exercise, attempt.inputs, timeout)

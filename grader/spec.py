@@ -74,13 +74,21 @@ class Threshold:
     """The held-out metric a trained model must reach: at least `minimum` or at most `maximum`.
 
     With `max_gap`, the metric on the held-out rows may also be at most that much worse than on the
-    model's own training rows: a bound on overfitting that a lucky test split cannot hide.
+    model's own training rows: a bound on overfitting that a lucky test split cannot hide. With
+    `training`, the metric on the training rows must reach that value too (in the same direction as
+    the held-out bound): a bound on underfitting, which a small held-out split measures too noisily.
     """
 
     metric: str
     minimum: float | None = None
     maximum: float | None = None
     max_gap: float | None = None
+    training: float | None = None
+
+    @property
+    def reads_training_rows(self) -> bool:
+        """Whether the verdict needs the model's predictions on its own training rows."""
+        return self.max_gap is not None or self.training is not None
 
     def passes(self, value: float) -> bool:
         if self.minimum is not None and not value >= self.minimum:
@@ -91,6 +99,14 @@ class Threshold:
         """Whether a measured gap is allowed (any, without a bound; a missing one never, with it)."""
         return self.max_gap is None or (gap is not None and gap <= self.max_gap)
 
+    def training_within(self, value: float | None) -> bool:
+        """Whether the metric on the training rows is allowed (any, without a bound; a missing one never)."""
+        if self.training is None:
+            return True
+        if value is None:
+            return False
+        return value >= self.training if self.minimum is not None else value <= self.training
+
     def gap(self, held_out_value: float, training_value: float) -> float:
         """How much worse the held-out metric is than the training one (positive: worse)."""
         if self.minimum is not None:
@@ -100,6 +116,11 @@ class Threshold:
     def describe(self) -> str:
         """`>= 0.700` or `<= 0.900`."""
         return f">= {self.minimum:.3f}" if self.minimum is not None else f"<= {self.maximum:.3f}"
+
+    def describe_training(self) -> str:
+        """The training bound as `>= 0.700` or `<= 0.580`."""
+        assert self.training is not None
+        return f"{'>=' if self.minimum is not None else '<='} {self.training:.3f}"
 
 
 @dataclass(frozen=True)
@@ -271,12 +292,15 @@ def _parse_threshold(raw: dict[str, Any] | None, where: str) -> Threshold | None
         return None
     if ("min" in raw) == ("max" in raw):
         raise SpecError(f"{where}: a threshold needs exactly one of min or max. Received: {raw!r}")
-    unknown = set(raw) - {"metric", "min", "max", "max_gap"}
+    direction = "min" if "min" in raw else "max"
+    unknown = set(raw) - {"metric", "min", "max", "max_gap", f"{direction}_training"}
     if unknown:
-        raise SpecError(f"{where}: unknown threshold keys {sorted(unknown)}.")
-    bound = {"minimum": float(raw["min"])} if "min" in raw else {"maximum": float(raw["max"])}
+        raise SpecError(f"{where}: unknown threshold keys {sorted(unknown)} (a {direction} threshold takes "
+                        f"max_gap and {direction}_training).")
+    bound = {"minimum": float(raw["min"])} if direction == "min" else {"maximum": float(raw["max"])}
     max_gap = float(raw["max_gap"]) if "max_gap" in raw else None
-    return Threshold(metric=str(_require(raw, "metric", where)), max_gap=max_gap, **bound)
+    training = float(raw[f"{direction}_training"]) if f"{direction}_training" in raw else None
+    return Threshold(metric=str(_require(raw, "metric", where)), max_gap=max_gap, training=training, **bound)
 
 
 def _check_kind_fields(exercise: ExerciseSpec, where: str) -> None:

@@ -185,9 +185,9 @@ def judge_training(
 ) -> ExerciseResult:
     """Pass when the held-out metric reaches the threshold within the backend's time budget.
 
-    With a `max_gap`, `training_predictions` (on the learner's own training rows) must also be given:
-    the held-out metric may then be at most that much worse than the training one. Overfitting is
-    named first: it is this check's diagnosis, where a missed threshold alone would not say why.
+    With a `max_gap` or a `training` bound, `training_predictions` (on the learner's own training rows)
+    must also be given. Underfitting and overfitting are named first: they are the diagnosis, where a
+    missed held-out threshold alone would not say why.
     """
     assert exercise.threshold is not None
     reply = attempt.replies[0]
@@ -206,11 +206,15 @@ def judge_training(
     budget = exercise.budget_s[backend]
     bound = threshold.minimum if threshold.minimum is not None else threshold.maximum
     metrics = {f"test_{threshold.metric}": value, f"required_{threshold.metric}": bound, "train_time_s": reply.duration_s}
-    if threshold.max_gap is not None:
+    if threshold.reads_training_rows:
         assert training_predictions is not None
         training_value = compute_metric(threshold.metric, attempt.inputs[0], training_predictions, "train")
         gap = threshold.gap(value, training_value)
-        metrics.update({f"train_{threshold.metric}": training_value, "gap": gap, "max_gap": threshold.max_gap})
+        metrics.update({f"train_{threshold.metric}": training_value, "gap": gap})
+        if not threshold.training_within(training_value):
+            message = (f"your model underfits: {name} {training_value:.3f} on its own training rows, "
+                       f"{threshold.describe_training()} required")
+            return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
         if not threshold.gap_within(gap):
             message = (f"your model overfits: {name} {training_value:.3f} on its training rows but {value:.3f} on "
                        f"held-out rows, a gap of {gap:.3f} (at most {threshold.max_gap:.3f} allowed)")
@@ -221,7 +225,7 @@ def judge_training(
     if reply.duration_s > budget:
         message = f"training took {reply.duration_s:.1f} s, over the {budget:g} s budget on {backend}"
         return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
-    gap_note = f", gap to training {metrics['gap']:.3f} (<= {threshold.max_gap:.3f})" if "gap" in metrics else ""
+    gap_note = f", gap to training {metrics['gap']:.3f} (<= {threshold.max_gap:.3f})" if threshold.max_gap is not None else ""
     message = (f"test {name} {value:.3f} ({threshold.describe()}){gap_note}, "
                f"trained in {reply.duration_s:.1f} s (budget {budget:g} s)")
     return _result(exercise, Status.PASSED, message, metrics=metrics, **extra)

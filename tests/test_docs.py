@@ -216,3 +216,12 @@ def test_bounds_with_a_maximum() -> None:
     bounds = threshold_pages.Bounds("loss", maximum=0.5)
     measured = threshold_pages.Measured(values=(0.4, 0.6), times_s=(1.0, 1.0))
     assert measured.pass_rate(bounds, budget_s=2.0) == 0.5 and str(bounds) == "loss ≤ 0.5"
+
+
+def test_a_bound_on_the_training_metric_counts_in_the_pass_rate() -> None:
+    bounds = threshold_pages.Bounds("log_loss", maximum=0.7, max_gap=0.3, training=0.58)
+    measured = threshold_pages.Measured(values=(0.5, 0.5, 0.5), times_s=(1.0, 1.0, 1.0), gaps=(0.0, 0.0, 0.0),
+                                        training_values=(0.5, 0.6, None))
+    assert measured.pass_rate(bounds, budget_s=2.0) == pytest.approx(1 / 3)
+    assert str(bounds) == "log_loss ≤ 0.7, gap to training ≤ 0.3, on training rows ≤ 0.58"
+    assert "| 0.000 | 0.600 | 33% (1/3) |" in threshold_pages._backend_row("jax", measured, bounds, 2.0)

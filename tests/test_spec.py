@@ -77,3 +77,14 @@ def test_a_threshold_may_bound_the_gap_to_training_and_a_misspelt_key_is_named(t
     assert threshold.max_gap == 0.25 and threshold.gap(0.5, 0.4) == pytest.approx(0.1)
     with pytest.raises(SpecError, match=r"unknown threshold keys \['max_gaps'\]"):
         load_chapter_spec(write(tmp_path, TRAINING.replace("max_gap", "max_gaps")))
+
+
+def test_a_threshold_may_bound_the_training_metric_in_its_own_direction(tmp_path):
+    bounded = TRAINING.replace("max_gap = 0.25", "max_gap = 0.25, max_training = 0.55")
+    threshold = load_chapter_spec(write(tmp_path, bounded)).exercises[0].threshold
+    assert threshold.training == 0.55 and threshold.reads_training_rows
+    assert threshold.training_within(0.5) and not threshold.training_within(0.56)
+    accuracy = bounded.replace('"log_loss", max = 0.6', '"accuracy", min = 0.7').replace("max_training", "min_training")
+    assert load_chapter_spec(write(tmp_path, accuracy)).exercises[0].threshold.training_within(0.54) is False
+    with pytest.raises(SpecError, match=r"unknown threshold keys \['min_training'\].*takes max_gap and max_training"):
+        load_chapter_spec(write(tmp_path, bounded.replace("max_training", "min_training")))
