@@ -59,6 +59,19 @@ def train_regularised(x_train, y_train, x_val, y_val):
     return model
 """
 
+UNDERFITTING_MODEL = """
+def train_regularised(x_train, y_train, x_val, y_val):
+    model = keras.Sequential([
+        keras.Input(shape=(x_train.shape[1],)),
+        keras.layers.Dense(16, activation="relu", kernel_regularizer=keras.regularizers.L2(10.0)),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(1, activation="sigmoid", kernel_regularizer=keras.regularizers.L2(10.0)),
+    ])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=30, batch_size=32, verbose=0)
+    return model
+"""
+
 @pytest.mark.parametrize(
     ("exercise", "entry", "code", "expected"),
     [
@@ -66,9 +79,10 @@ def train_regularised(x_train, y_train, x_val, y_val):
         ("8.2", "WarmupCosine", SCHEDULE_WITHOUT_CONFIG, "WarmupCosine has no get_config"),
         ("8.2", "WarmupCosine", SCHEDULE_NOT_A_SCHEDULE, "should subclass keras.optimizers.schedules.LearningRateSchedule"),
         ("8.4", "train_regularised", OVERFITTING_MODEL, "your model overfits: log loss"),
+        ("8.4", "train_regularised", UNDERFITTING_MODEL, "your model underfits: log loss"),
     ],
     ids=["'accuracy' left for compile to resolve", "schedule without get_config", "not a LearningRateSchedule",
-         "the overfitting network, unregularised"],
+         "the overfitting network, unregularised", "regularised so hard that it learns only the base rate"],
 )
 def test_wrong_answers_are_explained(grade_answers, exercise, entry, code, expected):
     finished, report = grade_answers(CHAPTER8, {entry: code}, exercise)
@@ -77,8 +91,9 @@ def test_wrong_answers_are_explained(grade_answers, exercise, entry, code, expec
     assert expected in messages(report)[exercise]
 
 
-def test_the_notebook_states_the_threshold_and_the_gap_bound_it_is_graded_on():
+def test_the_notebook_states_the_three_bounds_it_is_graded_on():
     threshold = CHAPTER8.spec.exercise("8.4").threshold
     text = CHAPTER8.source.read_text(encoding="utf-8")
     assert f"log loss of at most {threshold.maximum:.2f}" in text
     assert f"\\le {threshold.max_gap:.2f}" in text
+    assert f"\\mathcal{{L}}_\\text{{train}} \\le {threshold.training:.2f}" in text
