@@ -49,6 +49,14 @@ def _result(
     )
 
 
+# PyTorch's words when a GPU tensor meets a NumPy array in `+`, `-`, `*` (or np.* is given a tensor).
+_IMPLICIT_DEVICE_COPY = "device type tensor to numpy"
+_DEVICE_COPY_ADVICE = (
+    " (a NumPy array met a GPU tensor: combine them with keras.ops, such as ops.add(z, bias), "
+    "or convert the array first with ops.convert_to_tensor)"
+)
+
+
 def unsuccessful(exercise: ExerciseSpec, missing: str, replies: list[Reply]) -> ExerciseResult:
     """The result when the learner's code is missing, unfinished or did not return."""
     if missing:
@@ -59,6 +67,8 @@ def unsuccessful(exercise: ExerciseSpec, missing: str, replies: list[Reply]) -> 
         Status.NOT_IMPLEMENTED: f"{exercise.entry} still raises NotImplementedError: replace the stub with your code",
         Status.TIMEOUT: f"{exercise.entry} did not finish: {reply.error} (infinite loop, or far too slow?)",
     }.get(status, reply.error or f"{exercise.entry} failed")
+    if _IMPLICIT_DEVICE_COPY in message:
+        message += _DEVICE_COPY_ADVICE
     details = tuple(reply.data.get("traceback", "").splitlines())
     return _result(exercise, status, message, details=details, duration_s=sum(r.duration_s for r in replies))
 

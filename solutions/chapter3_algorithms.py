@@ -91,6 +91,12 @@ rng = np.random.default_rng(3)
 #
 # Write the forward pass of `keras.layers.Dense` with the given weights, for the activations `linear`,
 # `relu`, `sigmoid` and `tanh`, with `keras.ops` (`ops.matmul`, `ops.relu`, `ops.sigmoid`, `ops.tanh`).
+#
+# The grader passes NumPy arrays. Combine them with tensors through `keras.ops` (`ops.add(z, bias)`,
+# `ops.subtract`, `ops.multiply`), or convert them first with `ops.convert_to_tensor`, rather than with
+# `+` or `-` between an array and a tensor. On the CPU the operators happen to work; on a GPU with
+# PyTorch, `tensor + array` fails with *can't convert cuda:0 device type tensor to numpy*, because the
+# array's `+` asks the tensor for its values in host memory.
 
 # %%
 def dense_forward(x, kernel, bias, activation="linear"):
@@ -107,7 +113,7 @@ def dense_forward(x, kernel, bias, activation="linear"):
     """
     ### BEGIN SOLUTION
     activations = {"linear": lambda z: z, "relu": ops.relu, "sigmoid": ops.sigmoid, "tanh": ops.tanh}
-    return activations[activation](ops.matmul(x, kernel) + bias)
+    return activations[activation](ops.add(ops.matmul(x, kernel), bias))
     ### END SOLUTION
 
 
@@ -121,7 +127,7 @@ def mistake_dense_without_bias(x, kernel, bias, activation="linear"):
 
 
 def mistake_dense_activation_before_bias(x, kernel, bias, activation="linear"):
-    return _ACTIVATIONS[activation](ops.matmul(x, kernel)) + bias
+    return ops.add(_ACTIVATIONS[activation](ops.matmul(x, kernel)), bias)
 
 
 # %% [markdown]
@@ -195,17 +201,17 @@ def mean_squared_error(y_true, y_pred):
         A scalar.
     """
     ### BEGIN SOLUTION
-    return ops.mean(ops.square(ops.convert_to_tensor(y_true) - y_pred))
+    return ops.mean(ops.square(ops.subtract(y_true, y_pred)))
     ### END SOLUTION
 
 
 # %% tags=["reference-only"]
 def mistake_mse_absolute_error(y_true, y_pred):
-    return ops.mean(ops.abs(ops.convert_to_tensor(y_true) - y_pred))
+    return ops.mean(ops.abs(ops.subtract(y_true, y_pred)))
 
 
 def mistake_mse_summed_over_outputs(y_true, y_pred):
-    return ops.mean(ops.sum(ops.square(ops.convert_to_tensor(y_true) - y_pred), axis=-1))
+    return ops.mean(ops.sum(ops.square(ops.subtract(y_true, y_pred)), axis=-1))
 
 
 # %%
@@ -571,7 +577,7 @@ def mistake_sgd_pytorch_convention(param, grad, velocity, learning_rate, momentu
 
 def mistake_sgd_step_with_old_velocity(param, grad, velocity, learning_rate, momentum):
     new_velocity = momentum * ops.convert_to_tensor(velocity) - learning_rate * ops.convert_to_tensor(grad)
-    return ops.convert_to_tensor(param) + velocity, new_velocity
+    return ops.add(param, velocity), new_velocity
 
 
 # %% [markdown]
@@ -776,7 +782,7 @@ def conv2d(x, kernel, bias, strides=1, padding="valid"):
         for v in range(k_w):
             patch = x[:, u : u + strides * (out_h - 1) + 1 : strides, v : v + strides * (out_w - 1) + 1 : strides, :]
             y = y + ops.einsum("nhwc,cd->nhwd", patch, kernel[u, v])
-    return y + bias
+    return ops.add(y, bias)
     ### END SOLUTION
 
 
@@ -1069,7 +1075,7 @@ def simple_rnn(x, kernel, recurrent_kernel, bias):
     h = ops.zeros((x.shape[0], kernel.shape[1]))
     states = []
     for t in range(x.shape[1]):
-        h = ops.tanh(ops.matmul(x[:, t], kernel) + ops.matmul(h, recurrent_kernel) + bias)
+        h = ops.tanh(ops.matmul(x[:, t], kernel) + ops.matmul(h, recurrent_kernel) + ops.convert_to_tensor(bias))
         states.append(h)
     return ops.stack(states, axis=1)
     ### END SOLUTION
@@ -1080,7 +1086,7 @@ def _rnn(x, kernel, recurrent_kernel, bias):
     x = ops.convert_to_tensor(x)
     h, states = ops.zeros((x.shape[0], kernel.shape[1])), []
     for t in range(x.shape[1]):
-        h = ops.tanh(ops.matmul(x[:, t], kernel) + ops.matmul(h, recurrent_kernel) + bias)
+        h = ops.tanh(ops.matmul(x[:, t], kernel) + ops.matmul(h, recurrent_kernel) + ops.convert_to_tensor(bias))
         states.append(h)
     return ops.stack(states, axis=1)
 

@@ -50,16 +50,19 @@ def make_notebook(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture
 def run_grader(tmp_path: Path) -> Callable[..., Graded]:
-    """Run `python -m grader ARGS --json report.json` in a subprocess; return the process and the report."""
+    """Run `python -m grader ARGS --json report.json` in a subprocess; return the process and the report.
 
-    def run(*args: str, timeout: float = 900) -> Graded:
+    `env` adds to the subprocess's environment (which never carries the caller's KERAS_BACKEND).
+    """
+
+    def run(*args: str, timeout: float = 900, env: dict[str, str] | None = None) -> Graded:
         report = tmp_path / f"report-{len(list(tmp_path.glob('report-*')))}.json"
         command = [sys.executable, "-m", "grader", *args]
         if args and args[0] == "check":
             command += ["--json", str(report)]
         finished = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT,
-            env={**_clean_env(), "COLUMNS": "200", "GRADER_STATE": str(tmp_path / "state.json")},
+            env={**_clean_env(), "COLUMNS": "200", "GRADER_STATE": str(tmp_path / "state.json"), **(env or {})},
         )
         data = json.loads(report.read_text()) if report.exists() else None
         return finished, data

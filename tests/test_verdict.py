@@ -12,7 +12,7 @@ from grader.grading import Attempt
 from grader.runner import Reply
 from grader.results import Status
 from grader.spec import Threshold
-from grader.verdict import judge_training
+from grader.verdict import judge_training, unsuccessful
 
 # 8.4's kind of threshold, with numbers of this file's own so that recalibrating 8.4 leaves it alone
 BOUNDS = Threshold("log_loss", maximum=0.60, max_gap=0.25, training=0.55)
@@ -68,3 +68,10 @@ def test_without_bounds_on_the_training_rows_they_are_not_needed():
 def test_a_model_that_cannot_predict_its_training_rows_fails_with_the_reason():
     result = judge_training(REGULARISE, "jax", attempt(), probabilities(Y_TEST, 0.7), "shape mismatch")
     assert result.status is Status.FAILED and result.message.endswith("training rows: shape mismatch")
+
+
+def test_a_numpy_array_meeting_a_gpu_tensor_is_explained():
+    error = "TypeError: can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor"
+    result = unsuccessful(REGULARISE, "", [Reply("error", {"error": error})])
+    assert result.status is Status.ERROR
+    assert result.message.startswith(error) and "combine them with keras.ops, such as ops.add(z, bias)" in result.message
