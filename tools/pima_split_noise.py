@@ -85,5 +85,6 @@ def main() -> None:
           f"training) the logistic regression fails {failed.mean():.2%} of splits; with held-out <= 0.60 alone, "
           f"{(held > 0.60).mean():.2%}. The base rate passes the training bound on {(base_trained <= threshold.training).mean():.2%}.")
 
+
 if __name__ == "__main__":
     main()
