@@ -18,6 +18,7 @@ import numpy as np
 
 from grader.chapters import resolve
 from grader.inputs import split_dataset
+from grader.metrics import log_loss  # the grader's own, clipped as Keras does
 
 QUANTILES = (0.001, 0.01, 0.5, 0.99, 0.999)
 
@@ -35,11 +36,6 @@ def fit_logistic_regression(x: np.ndarray, y: np.ndarray, l2: float = 1e-2) -> n
 
 def predict(weights: np.ndarray, x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-np.c_[x, np.ones(len(x))] @ weights))
-
-
-def log_loss(y: np.ndarray, p: np.ndarray) -> float:
-    p = np.clip(p, 1e-7, 1 - 1e-7)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
 def measure(splits: int) -> dict[str, np.ndarray]:
