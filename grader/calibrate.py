@@ -149,8 +149,7 @@ def print_calibration(measurements: list[Measurement], console: Console) -> bool
         margin = min(m.margins.values(), default=None)
         wide = margin is None or margin >= MARGIN_REQUIRED_SDS  # one seed: nothing to measure it in
         ok &= enough and wide
-        worst = min if threshold.minimum is not None else max
-        worst_training = worst(m.training_values) if m.training_values and threshold.training is not None else None
+        worst_training = threshold.worst(m.training_values) if m.training_values and threshold.training is not None else None
         table.add_row(
             m.exercise.id, m.backend, str(len(m.seeds)),
             f"{min(m.values):.3f} / {statistics.median(m.values):.3f} / {max(m.values):.3f}",

@@ -107,6 +107,10 @@ class Threshold:
             return False
         return value >= self.training if self.minimum is not None else value <= self.training
 
+    def worst(self, values) -> float:
+        """The value among `values` farthest toward failing: the lowest for a minimum, else the highest."""
+        return min(values) if self.minimum is not None else max(values)
+
     def gap(self, held_out_value: float, training_value: float) -> float:
         """How much worse the held-out metric is than the training one (positive: worse)."""
         if self.minimum is not None:

@@ -195,8 +195,7 @@ def _backend_row(backend: str, measured: Measured | None, bounds: Bounds | None,
     gaps = [g for g in measured.gaps if g is not None]
     gap = f" {max(gaps):.3f} |" if gaps else (" — |" if bounds_gap else "")
     trained = [v for v in measured.training_values if v is not None]
-    worst = min if bounds is not None and bounds.minimum is not None else max
-    training = f" {worst(trained):.3f} |" if trained and bounds_training else (" — |" if bounds_training else "")
+    training = f" {bounds.worst(trained):.3f} |" if trained and bounds_training else (" — |" if bounds_training else "")
     return f"| {backend} | {len(measured.values)} | {spread} |{gap}{training} {passed} | {timing} | {budget} | {versions} |"
 
 
