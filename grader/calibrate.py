@@ -24,6 +24,7 @@ from rich.table import Table
 
 from .chapters import Chapter
 from .grading import Plan, judge_attempt, prepare_attempt, run_learner
+from .inspector import ModelInspector
 from .reference import ReferenceWorker
 from .notebook import read_code_cells
 from .results import Status
@@ -116,7 +117,8 @@ def _measure(chapter, exercise, backend, seeds, cells, progress) -> Measurement:
             attempts.append((plan, attempt))
         progress(f"{exercise.id} on {backend}: evaluating {len(seeds)} models")
         with ReferenceWorker(backend, Path(tmp) / "reference", cells, seeds[0]) as reference:
-            results = [judge_attempt(plan, backend, attempt, reference) if attempt.succeeded
+            models = ModelInspector(reference.worker)  # the reference's own models: trusted
+            results = [judge_attempt(plan, backend, attempt, reference, models) if attempt.succeeded
                        else unsuccessful(exercise, attempt.missing, attempt.all_replies) for plan, attempt in attempts]
     for result in results:
         if result.status not in (Status.PASSED, Status.FAILED) or not result.metrics:

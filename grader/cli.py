@@ -20,6 +20,7 @@ from rich.markup import escape
 from . import backends as backend_lookup
 from . import build as builder
 from . import progress
+from . import sandbox
 from .chapters import COURSE_DIR, Chapter, UnknownChapter, chapter_of_exercise, discover, resolve
 from .grading import Plan, grade
 from .notebook import NotebookError
@@ -66,6 +67,8 @@ def find_chapter(name: str) -> Chapter:
 
 ChapterArg = Annotated[str, typer.Argument(help="chapter4, ch4 or 4.", show_default=False)]
 ExerciseOpt = Annotated[Optional[list[str]], typer.Option("--exercise", "-e", help="Only this exercise (repeatable), e.g. 4.2.")]
+SandboxOpt = Annotated[str, typer.Option("--sandbox", help="require, auto (sandbox where bubblewrap can run) or off.")]
+MemoryOpt = Annotated[Optional[str], typer.Option("--memory", help="Memory limit per sandboxed worker, e.g. 4G (overrides the manifest).")]
 BackendOpt = Annotated[Optional[str], typer.Option("--backend", "-b", help="jax, tensorflow, torch or all. Default: the one Keras would pick.")]
 
 
@@ -91,6 +94,8 @@ def check(
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Also write the report as JSON here.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show every detail line.")] = False,
     full_traceback: Annotated[bool, typer.Option("--full-traceback", help="Show the grader's and Keras's frames too.")] = False,
+    sandbox_mode: SandboxOpt = "auto",
+    memory: MemoryOpt = None,
 ) -> None:
     """Grade a chapter's exercises on one backend or all of them."""
     if full_traceback:
@@ -105,13 +110,26 @@ def check(
     except ValueError as error:
         raise fail_usage(str(error)) from None
     run_seed = seed if seed is not None else secrets.randbelow(2**31 - 1)
-    plan = Plan(chapter, exercises, target, run_seed, timeout)
+    sandboxed, memory_bytes = choose_sandbox(sandbox_mode, memory)
+    plan = Plan(chapter, exercises, target, run_seed, timeout, sandboxed, memory_bytes)
     console.print(f"Grading {chapter.name} ({_relative(target)}) on {', '.join(chosen)} with seed {run_seed}")
     report = run_check(plan, chosen, record_progress=not solutions)
     print_report(report, console, verbose=verbose, next_step=_after(chapter, exercises))
     if json_path:
         write_json(report, json_path)
     raise typer.Exit(0 if report.passed else 1)
+
+
+def choose_sandbox(mode: str, memory: str | None) -> tuple[bool, int | None]:
+    """Whether to sandbox and the memory limit, or a usage error with the fix; the notice when unsandboxed."""
+    try:
+        memory_bytes = sandbox.parse_memory(memory) if memory is not None else None
+        sandboxed = sandbox.resolve_mode(mode)
+    except (ValueError, sandbox.SandboxUnavailable) as error:
+        raise fail_usage(str(error)) from None
+    if not sandboxed and mode == "auto":
+        errors.print(escape(sandbox.unsandboxed_notice()))
+    return sandboxed, memory_bytes
 
 
 def _after(chapter: Chapter, graded: tuple[ExerciseSpec, ...]) -> str:
@@ -146,6 +164,8 @@ def watch(
     exercise: ExerciseOpt = None,
     backend: BackendOpt = None,
     notebook: Annotated[Optional[Path], typer.Option(help="The notebook to watch. Default: course/<chapter>.ipynb.")] = None,
+    sandbox_mode: SandboxOpt = "auto",
+    memory: MemoryOpt = None,
 ) -> None:
     """Re-grade whenever the notebook is saved, showing only what changed (Ctrl-C to stop)."""
     from .watch import watch_notebook
@@ -157,10 +177,11 @@ def watch(
     except ValueError as error:
         raise fail_usage(str(error)) from None
     target = notebook or chapter.notebook
+    sandboxed, memory_bytes = choose_sandbox(sandbox_mode, memory)
     console.print(f"Watching {_relative(target)}: save it to re-grade {chapter.name} on {', '.join(chosen)}. Ctrl-C stops.")
 
     def grade_once() -> RunReport:
-        plan = Plan(chapter, exercises, target, secrets.randbelow(2**31 - 1))
+        plan = Plan(chapter, exercises, target, secrets.randbelow(2**31 - 1), None, sandboxed, memory_bytes)
         return run_check(plan, chosen, record_progress=True)
 
     try:

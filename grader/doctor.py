@@ -12,6 +12,7 @@ from rich.table import Table
 
 from .backends import default_backend, installed_backends, keras_config_path
 from .runner import Worker, WorkerError
+from .sandbox import INSTALL_FIX, Limits, probe
 
 
 def _version(package: str) -> str:
@@ -46,4 +47,19 @@ def print_doctor(console: Console) -> None:
             except WorkerError as error:
                 table.add_row(backend, "broken", escape(str(error)[:200]))
     console.print(table)
+    print_sandbox(console)
     console.print("Next: grader list, then grader check chapter4 --solutions")
+
+
+def print_sandbox(console: Console) -> None:
+    """Whether learner code can be jailed here, and how each limit holds."""
+    state, limits = probe(), Limits()
+    if not state.available:
+        console.print(f"Sandbox: not available ({escape(state.reason)}). Grading runs unsandboxed; "
+                      f"--sandbox require exits 2. Fix: {escape(INSTALL_FIX)}")
+        return
+    console.print("Sandbox: available (bubblewrap): no network, own PID namespace, read-only Python and grader, "
+                  "private scratch, /tmp and HOME")
+    console.print(f"  memory {limits.describe_memory()} ({state.memory_by}), processes {limits.processes} "
+                  f"({state.processes_by}), CPU {limits.cpu_s} s, file size {limits.file_bytes // 1024**3} GiB, "
+                  f"open files {limits.open_files} (rlimits)")

@@ -1,19 +1,23 @@
-"""Grade a chapter: run the learner's code, then the reference, then judge.
+"""Grade a chapter: run the learner's code and the reference, then judge.
 
-For each backend, in this order:
-1. the learner worker runs every selected exercise on inputs generated here;
-2. it is killed, and only then a reference worker starts, in a new folder,
-   computing the expected outputs and evaluating the learner's saved models
+For each backend:
+1. the learner worker runs every selected exercise on inputs generated here.
+   Sandboxed (grader/sandbox.py), it cannot reach the reference's folder or
+   process, so the reference worker computes the expected outputs beside it;
+   unsandboxed, the reference starts only once the learner's worker is dead;
+2. speed trials run in a quiet phase, the learner's and the reference's in turn;
+3. a third worker (sandboxed too) loads the learner's saved models and predicts
    on held-out data that the learner's process never saw;
-3. this process, which never runs learner code, compares and decides.
+4. this process, which never runs learner code, compares and decides.
 """
 
 from __future__ import annotations
 
 import tempfile
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -21,9 +25,11 @@ from . import inputs as input_generation
 from .chapters import Chapter
 from . import verdict
 from .notebook import Cell, extract, read_code_cells, snippets_to_json
+from .inspector import ModelInspector
 from .reference import ReferenceFailure, ReferenceWorker
 from .results import BackendReport, ExerciseResult, RunReport
 from .runner import Reply, Worker, WorkerError, call_request, fastest_reply
+from .sandbox import Limits
 from .spec import ExerciseSpec
 
 Status = Callable[..., None]  # status(message, advance=False): advance marks one more exercise started
@@ -69,9 +75,18 @@ class Plan:
     notebook: Path
     seed: int
     timeout_s: float | None = None
+    sandboxed: bool = False
+    memory_bytes: int | None = None  # --memory: overrides the manifest's and the default limit
 
     def timeout_for(self, exercise: ExerciseSpec) -> float:
         return self.timeout_s if self.timeout_s is not None else exercise.timeout_s
+
+    def limits_for(self, exercises: list[ExerciseSpec]) -> Limits:
+        """One worker's limits: the most memory any of its exercises asks for, unless overridden."""
+        if self.memory_bytes is not None:
+            return Limits(memory_bytes=self.memory_bytes)
+        asked = [e.memory_bytes for e in exercises if e.memory_bytes]
+        return Limits(memory_bytes=max(asked)) if asked else Limits()
 
 
 def grade(
@@ -107,17 +122,28 @@ def grade_backend(
     runnable = [exercise for exercise in plan.exercises if backend in exercise.backends]
     with tempfile.TemporaryDirectory(prefix=f"grader-{backend}-") as tmp:
         attempts = [prepare_attempt(plan, exercise, learner_cells, reference_cells) for exercise in runnable]
-        learner = Worker(backend, Path(tmp) / "learner")
-        try:
-            environment = learner.start()
-            for attempt in attempts:
-                status(f"{backend}: running your {attempt.exercise.id} {attempt.exercise.entry}", advance=True)
-                run_learner(plan, learner, attempt)
-        except WorkerError as error:
-            return _setup_failure(plan, backend, str(error))
-        finally:
-            learner.stop()
-        judged = judge_attempts(plan, backend, attempts, reference_cells, Path(tmp) / "reference", status)
+        limits = plan.limits_for(runnable)
+        learner = Worker(backend, Path(tmp) / "learner", sandboxed=plan.sandboxed, limits=limits)
+        with ReferenceWorker(backend, Path(tmp) / "reference", reference_cells, plan.seed) as reference:
+            expected = ExpectedOutputs(plan, reference, attempts)
+            try:
+                if plan.sandboxed:
+                    expected.start()  # beside the learner, which cannot reach the reference's folder or process
+                environment = learner.start()
+                for attempt in attempts:
+                    status(f"{backend}: running your {attempt.exercise.id} {attempt.exercise.entry}", advance=True)
+                    run_learner(plan, learner, attempt, timed=not plan.sandboxed)
+                expected.wait()
+                if plan.sandboxed:
+                    time_in_turn(plan, learner, reference, attempts, expected)
+            except WorkerError as error:
+                expected.wait()
+                return _setup_failure(plan, backend, str(error))
+            finally:
+                learner.stop()
+            inspector = Worker(backend, Path(tmp) / "inspector", sandboxed=plan.sandboxed, limits=limits)
+            with ModelInspector(inspector) as models:
+                judged = judge_attempts(plan, backend, attempts, reference, models, expected, status)
     by_id = {result.id: result for result in judged}
     results = [by_id.get(e.id) or verdict.skipped(e, backend, plan.chapter.name) for e in plan.exercises]
     return BackendReport(
@@ -127,6 +153,76 @@ def grade_backend(
         devices=tuple(environment.get("devices", ())),
         exercises=tuple(results),
     )
+
+
+Expected = Any  # (expected files, mistake files) for a function; the reference model's description for a model
+
+
+class ExpectedOutputs:
+    """The reference's side of every function and model exercise: computed in a thread, or on demand.
+
+    Only the reference worker is used here, on inputs written afresh from this process's memory.
+    """
+
+    def __init__(self, plan: Plan, reference: ReferenceWorker, attempts: list[Attempt]) -> None:
+        self.plan, self.reference = plan, reference
+        self.pending = [a for a in attempts if not a.missing and a.exercise.kind in ("function", "model")]
+        self.values: dict[str, Expected | ReferenceFailure] = {}
+        self.reference_s: dict[str, float | ReferenceFailure] = {}
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._compute_all, daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def get(self, attempt: Attempt) -> Expected:
+        """The reference's side for `attempt`, computed now if it was not yet.
+
+        Raises:
+            ReferenceFailure: the reference could not compute it.
+        """
+        if attempt.exercise.id not in self.values:
+            self.values[attempt.exercise.id] = self._compute(attempt)
+        value = self.values[attempt.exercise.id]
+        if isinstance(value, ReferenceFailure):
+            raise value
+        return value
+
+    def _compute_all(self) -> None:
+        for attempt in self.pending:
+            self.values[attempt.exercise.id] = self._compute(attempt)
+
+    def _compute(self, attempt: Attempt) -> Expected | ReferenceFailure:
+        exercise, timeout = attempt.exercise, self.plan.timeout_for(attempt.exercise)
+        try:
+            if exercise.kind == "model":
+                return self.reference.architecture(exercise, attempt.inputs[0], timeout)
+            return self.reference.outputs(exercise, attempt.inputs, timeout)
+        except ReferenceFailure as failure:
+            return failure
+        except WorkerError as error:
+            return ReferenceFailure(f"the grader's reference worker did not start: {error}")
+
+
+def time_in_turn(
+    plan: Plan, learner: Worker, reference: ReferenceWorker, attempts: list[Attempt], expected: ExpectedOutputs
+) -> None:
+    """Speed trials in a quiet phase: the learner's, then the reference's, never both at once."""
+    for attempt in attempts:
+        exercise = attempt.exercise
+        if not exercise.speed or not attempt.succeeded:
+            continue
+        attempt.speed_reply = time_learner(plan, learner, attempt)
+        if not attempt.speed_reply.ok:
+            continue
+        try:
+            expected.reference_s[exercise.id] = reference.timing(exercise, attempt.speed_inputs, plan.timeout_for(exercise))
+        except ReferenceFailure as failure:
+            expected.reference_s[exercise.id] = failure
 
 
 def prepare_attempt(plan: Plan, exercise: ExerciseSpec, cells: list[Cell], reference_cells: list[Cell]) -> Attempt:
@@ -161,8 +257,11 @@ def _missing_message(exercise: ExerciseSpec, skipped: tuple[str, ...]) -> str:
     return message
 
 
-def run_learner(plan: Plan, worker: Worker, attempt: Attempt) -> None:
-    """Run the learner's entry point on each trial's inputs, stopping at the first failure."""
+def run_learner(plan: Plan, worker: Worker, attempt: Attempt, timed: bool = True) -> None:
+    """Run the learner's entry point on each trial's inputs, stopping at the first failure.
+
+    With `timed`, the speed trial runs at once too; otherwise `time_in_turn` runs it later.
+    """
     if attempt.missing:
         return
     exercise, folder = attempt.exercise, worker.workdir
@@ -185,13 +284,20 @@ def run_learner(plan: Plan, worker: Worker, attempt: Attempt) -> None:
         attempt.outputs.append(output)
         if not reply.ok:
             return
-    if exercise.speed:
-        inputs = _save(folder / f"{exercise.id}-speed-inputs.npz", attempt.speed_inputs)
-        request = call_request(
-            source=source, entry=exercise.entry, inputs=inputs, output=folder / "unused", expect="timing",
-            seed=plan.seed, probe=exercise.probe, probe_source=probe_source,
-        )
-        attempt.speed_reply = fastest_reply(worker, request, exercise.speed.repeats, plan.timeout_for(exercise))
+    if exercise.speed and timed:
+        attempt.speed_reply = time_learner(plan, worker, attempt)
+
+
+def time_learner(plan: Plan, worker: Worker, attempt: Attempt) -> Reply:
+    """The learner's fastest run on the speed trial's inputs."""
+    exercise, folder = attempt.exercise, worker.workdir
+    assert exercise.speed is not None
+    inputs = _save(folder / f"{exercise.id}-speed-inputs.npz", attempt.speed_inputs)
+    request = call_request(
+        source=folder / f"{exercise.id}.json", entry=exercise.entry, inputs=inputs, output=folder / "unused",
+        expect="timing", seed=plan.seed, probe=exercise.probe, probe_source=folder / f"{exercise.id}-probe.json",
+    )
+    return fastest_reply(worker, request, exercise.speed.repeats, plan.timeout_for(exercise))
 
 
 def _save(path: Path, arrays: dict[str, np.ndarray]) -> Path:
@@ -200,43 +306,46 @@ def _save(path: Path, arrays: dict[str, np.ndarray]) -> Path:
 
 
 def judge_attempts(
-    plan: Plan, backend: str, attempts: list[Attempt], reference_cells: list[Cell], folder: Path, status: Status
+    plan: Plan, backend: str, attempts: list[Attempt], reference: ReferenceWorker, models: ModelInspector,
+    expected: ExpectedOutputs, status: Status,
 ) -> list[ExerciseResult]:
-    """Judge each attempt; the reference worker starts only if something needs it."""
-    results: dict[str, ExerciseResult] = {
-        a.exercise.id: verdict.unsuccessful(a.exercise, a.missing, a.all_replies)
-        for a in attempts
-        if not a.succeeded
-    }
-    pending = [a for a in attempts if a.succeeded]
-    if pending:
-        with ReferenceWorker(backend, folder, reference_cells, plan.seed) as reference:
-            for attempt in pending:
-                status(f"{backend}: checking {attempt.exercise.id} against the reference")
-                result = judge_attempt(plan, backend, attempt, reference)
-                results[attempt.exercise.id] = replace(result, duration_s=attempt.duration_s)
+    """Judge each attempt: the unsuccessful at once, the others with the reference's and the inspector's help."""
+    results: dict[str, ExerciseResult] = {}
+    for attempt in attempts:
+        if not attempt.succeeded:
+            results[attempt.exercise.id] = verdict.unsuccessful(attempt.exercise, attempt.missing, attempt.all_replies)
+            continue
+        status(f"{backend}: checking {attempt.exercise.id} against the reference")
+        result = judge_attempt(plan, backend, attempt, reference, models, expected)
+        results[attempt.exercise.id] = replace(result, duration_s=attempt.duration_s)
     return [results[a.exercise.id] for a in attempts]
 
 
-def judge_attempt(plan: Plan, backend: str, attempt: Attempt, reference: ReferenceWorker) -> ExerciseResult:
-    """Judge one successful attempt with the reference worker's help."""
+def judge_attempt(
+    plan: Plan, backend: str, attempt: Attempt, reference: ReferenceWorker, models: ModelInspector,
+    expected: ExpectedOutputs | None = None,
+) -> ExerciseResult:
+    """Judge one successful attempt: the reference gives what is expected, the inspector reads the learner's models."""
     exercise = attempt.exercise
-    timeout = plan.timeout_for(exercise)
+    expected = expected or ExpectedOutputs(plan, reference, [])
     try:
         if exercise.kind == "model":
-            yours = reference.describe(attempt.outputs[0], exercise)
-            return verdict.judge_model(exercise, yours, reference.architecture(exercise, attempt.inputs[0], timeout))
+            return verdict.judge_model(exercise, models.describe(attempt.outputs[0], exercise), expected.get(attempt))
         if exercise.kind == "training":
-            predictions = reference.predict(attempt.outputs[0], attempt.held_out, exercise)
+            predictions = models.predict(attempt.outputs[0], attempt.held_out, exercise)
             training_predictions = None
             if exercise.threshold and exercise.threshold.reads_training_rows:
-                training_predictions = reference.predict(attempt.outputs[0], attempt.inputs[0], exercise, "train")
+                training_predictions = models.predict(attempt.outputs[0], attempt.inputs[0], exercise, "train")
             return verdict.judge_training(exercise, backend, attempt, predictions, training_predictions)
-        expected, mistakes = reference.outputs(exercise, attempt.inputs, timeout)
-        result = verdict.judge_function(exercise, backend, attempt.outputs, expected, mistakes, attempt.inputs)
+        expected_files, mistakes = expected.get(attempt)
+        result = verdict.judge_function(exercise, backend, attempt.outputs, expected_files, mistakes, attempt.inputs)
         if exercise.speed and result.passed:
             assert attempt.speed_reply is not None
-            reference_s = reference.timing(exercise, attempt.speed_inputs, timeout)
+            reference_s = expected.reference_s.get(exercise.id)
+            if reference_s is None:
+                reference_s = reference.timing(exercise, attempt.speed_inputs, plan.timeout_for(exercise))
+            if isinstance(reference_s, ReferenceFailure):
+                raise reference_s
             result = verdict.judge_speed(exercise, result, attempt.speed_reply.duration_s, reference_s)
         return result
     except ReferenceFailure as failure:

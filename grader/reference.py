@@ -1,9 +1,10 @@
 """The reference side of grading: a worker that never runs learner code.
 
 It computes the reference's outputs on the same inputs (and those of the
-known mistakes), times the reference, describes and evaluates the learner's
-saved models. It starts only after the learner's worker is dead, in a folder
-of its own, and writes every input it reads afresh from the grader's memory.
+known mistakes) and times the reference. It works in a folder of its own that a
+sandboxed learner cannot see (unsandboxed, it starts only once the learner's
+worker is dead), and writes every input it reads afresh from the grader's memory.
+The learner's saved models are loaded elsewhere (grader/inspector.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from .notebook import Cell, extract, snippets_to_json
 from .runner import Reply, Worker, call_request, fastest_reply
 from .spec import ExerciseSpec
 
-_LOAD_TIMEOUT_S = 300.0
 
 
 class ReferenceFailure(RuntimeError):
@@ -71,26 +71,6 @@ class ReferenceWorker:
         output = self.folder / f"{exercise.id}-expected.json"
         self._call(exercise, exercise.entry, inputs, output, "architecture", self.seed, timeout_s)
         return json.loads(output.read_text())
-
-    def describe(self, model_file: Path, exercise: ExerciseSpec) -> dict | str:
-        """The learner's saved model, described (or why it cannot be loaded)."""
-        output = self.folder / f"{exercise.id}-yours.json"
-        reply = self.worker.request({"task": "describe", "model": str(model_file), "output": str(output)}, _LOAD_TIMEOUT_S)
-        return json.loads(output.read_text()) if reply.ok else reply.error
-
-    def predict(
-        self, model_file: Path, rows: dict[str, np.ndarray], exercise: ExerciseSpec, split: str = "test"
-    ) -> np.ndarray | str:
-        """The learner's trained model's predictions on `rows[f"x_{split}"]` (or why there are none)."""
-        inputs = self._save(f"{exercise.id}-{split}.npz", {f"x_{split}": rows[f"x_{split}"]})
-        output = self.folder / f"{exercise.id}-{split}-predictions.npz"
-        request = {"task": "predict", "model": str(model_file), "inputs": str(inputs), "input_key": f"x_{split}",
-                   "output": str(output)}
-        reply = self.worker.request(request, _LOAD_TIMEOUT_S)
-        if not reply.ok:
-            return reply.error
-        with np.load(output, allow_pickle=False) as arrays:
-            return arrays["predictions"]
 
     def _call(
         self, exercise: ExerciseSpec, entry: str, inputs: Path, output: Path, expect: str, seed: int,

@@ -25,11 +25,12 @@ _STYLE = {
     Status.FAILED: "bold red",
     Status.ERROR: "bold magenta",
     Status.TIMEOUT: "bold yellow",
+    Status.MEMORY_LIMIT: "bold yellow",
     Status.NOT_IMPLEMENTED: "dim",
     Status.MISSING: "yellow",
     Status.SKIPPED: "dim cyan",
 }
-_ICON = {Status.PASSED: "✓", Status.FAILED: "✗", Status.ERROR: "!", Status.TIMEOUT: "⏱",
+_ICON = {Status.PASSED: "✓", Status.FAILED: "✗", Status.ERROR: "!", Status.TIMEOUT: "⏱", Status.MEMORY_LIMIT: "▲",
          Status.NOT_IMPLEMENTED: "·", Status.MISSING: "?", Status.SKIPPED: "-"}
 
 

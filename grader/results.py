@@ -14,6 +14,7 @@ class Status(str, Enum):
     FAILED = "failed"
     ERROR = "error"
     TIMEOUT = "timeout"
+    MEMORY_LIMIT = "memory limit"
     NOT_IMPLEMENTED = "not implemented"
     MISSING = "missing"
     SKIPPED = "skipped"  # needs another backend: neither passed nor failed

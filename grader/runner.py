@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from . import sandbox
+
 STARTUP_TIMEOUT_S = 240.0
 _HOST_DEVICES_FLAG = "--xla_force_host_platform_device_count"
 _LOG_TAIL_LINES = 15
@@ -108,9 +110,13 @@ class Worker:
         ...     reply = worker.request({"task": "describe", ...}, timeout_s=30)
     """
 
-    def __init__(self, backend: str, workdir: Path) -> None:
+    def __init__(self, backend: str, workdir: Path, *, sandboxed: bool = False,
+                 limits: sandbox.Limits = sandbox.Limits()) -> None:
         self.backend = backend
         self.workdir = workdir
+        self.sandboxed = sandboxed
+        self.limits = limits
+        self._cgroup: sandbox.Cgroup | None = None
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = workdir / f"worker-{backend}.log"
         self.environment: dict[str, Any] = {}
@@ -127,14 +133,15 @@ class Worker:
         """Start the process if needed and return its environment (versions, devices)."""
         if self._process is not None and self._process.poll() is None:
             return self.environment
+        command, environment = self._command()
         log = self.log_path.open("a", encoding="utf-8")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "grader.worker"],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
             cwd=self.workdir,
-            env=worker_environment(self.backend),
+            env=environment,
             text=True,
             start_new_session=True,
         )
@@ -147,6 +154,22 @@ class Worker:
             raise WorkerError(f"the {self.backend} worker did not start: {self.log_tail() or 'no output'}")
         self.environment = hello["hello"]
         return self.environment
+
+    def _command(self) -> tuple[list[str], dict[str, str]]:
+        """How to start the worker: plainly, or jailed with its limits."""
+        command = [sys.executable, "-m", "grader.worker"]
+        environment = worker_environment(self.backend)
+        if not self.sandboxed:
+            return command, environment
+        self._cgroup = sandbox.Cgroup(self.limits)
+        environment = sandbox.sandbox_environment(environment)
+        environment[sandbox.LIMITS_VARIABLE] = sandbox.limits_for_worker(self.limits, self._cgroup)
+        jailed = sandbox.sandboxed_command(command, self.workdir, environment)
+        return self._cgroup.join_command() + jailed, environment
+
+    def peak_memory(self) -> int | None:
+        """The most memory the worker has used so far, where a cgroup measures it."""
+        return self._cgroup.peak_memory() if self._cgroup else None
 
     def request(self, payload: dict[str, Any], timeout_s: float) -> Reply:
         """Send one request; a timeout or a crash is a Reply too, never an exception."""
@@ -165,9 +188,18 @@ class Worker:
             self.stop()
             return Reply("timeout", {"error": f"no answer within {timeout_s:g} s"}, duration)
         if answer is None:
+            if self._cgroup is not None and self._cgroup.out_of_memory():
+                self.stop()
+                return Reply("memory limit", {"error": self._memory_notice()}, duration)
             return Reply("crashed", {"error": self._death_notice()}, duration)
         status = str(answer.pop("status", "error"))
+        if status == "error" and str(answer.get("error", "")).startswith("MemoryError") and self.sandboxed:
+            self.stop()  # a worker that ran out may be in no state to go on
+            return Reply("memory limit", {**answer, "error": self._memory_notice()}, duration)
         return Reply(status, answer, duration)
+
+    def _memory_notice(self) -> str:
+        return f"your code needed more than the {self.limits.describe_memory()} of memory a worker may use"
 
     def stop(self) -> None:
         """Kill the worker and everything it started."""
@@ -185,6 +217,9 @@ class Worker:
                 except OSError:
                     pass
         self._process = None
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
 
     def log_tail(self) -> str:
         """The last lines the worker (and the code it ran) wrote to stderr."""

@@ -162,6 +162,7 @@ class ExerciseSpec:
     probe: str = ""
     speed: Speed | None = None
     backends: tuple[str, ...] = BACKENDS  # where it can be graded; elsewhere it is skipped
+    memory_bytes: int | None = None  # the sandbox's memory limit per worker, when the default will not do
 
     def tolerance_for(self, backend: str) -> Tolerance:
         """The tolerance on `backend`, falling back to the exercise's default."""
@@ -236,6 +237,7 @@ def load_chapter_spec(path: Path) -> ChapterSpec:
 _EXERCISE_KEYS = {
     "id", "title", "kind", "entry", "points", "hints", "timeout_s", "trials",
     "inputs", "dims", "tolerance", "mistakes", "data", "threshold", "budget_s", "probe", "speed", "backends",
+    "memory_mb",
 }
 
 
@@ -259,6 +261,7 @@ def _parse_exercise(raw: dict[str, Any], path: Path) -> ExerciseSpec:
         points=int(_require(raw, "points", where)),
         hints=hints,
         timeout_s=float(raw.get("timeout_s", 60.0)),
+        memory_bytes=int(raw["memory_mb"]) * 1024**2 if "memory_mb" in raw else None,
         trials=int(raw.get("trials", 1)),
         inputs=dict(raw.get("inputs", {})),
         dims=dict(raw.get("dims", {})),

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 _REPLY_STATUS = {
     "not implemented": Status.NOT_IMPLEMENTED,
     "timeout": Status.TIMEOUT,
+    "memory limit": Status.MEMORY_LIMIT,
     "crashed": Status.ERROR,
     "error": Status.ERROR,
 }
@@ -126,7 +127,9 @@ def _named_mistake(
 
 
 def _load_learner_output(path: Path) -> dict[str, np.ndarray] | None:
-    """The learner's arrays, or None when the file is missing or not plain arrays."""
+    """The learner's arrays, or None when the file is missing, a link, or not plain arrays."""
+    if path.is_symlink() or not path.is_file():
+        return None  # a link to /dev/zero or to the solutions must not be read here
     try:
         return _load(path)
     except (OSError, ValueError, zipfile.BadZipFile):
