@@ -67,7 +67,7 @@ def find_chapter(name: str) -> Chapter:
 
 ChapterArg = Annotated[str, typer.Argument(help="chapter4, ch4 or 4.", show_default=False)]
 ExerciseOpt = Annotated[Optional[list[str]], typer.Option("--exercise", "-e", help="Only this exercise (repeatable), e.g. 4.2.")]
-SandboxOpt = Annotated[str, typer.Option("--sandbox", help="require, auto (sandbox where bubblewrap can run) or off.")]
+SandboxOpt = Annotated[str, typer.Option("--sandbox", envvar="GRADER_SANDBOX", help="require, auto (sandbox where bubblewrap can run) or off.")]
 MemoryOpt = Annotated[Optional[str], typer.Option("--memory", help="Memory limit per sandboxed worker, e.g. 4G (overrides the manifest).")]
 BackendOpt = Annotated[Optional[str], typer.Option("--backend", "-b", help="jax, tensorflow, torch or all. Default: the one Keras would pick.")]
 

@@ -325,7 +325,10 @@ class Cgroup:
             if self.kind == "v2":
                 events = dict(line.split() for line in (self.folders[0] / "memory.events").read_text().splitlines())
                 return int(events.get("oom_kill", 0)) > 0 or int(events.get("max", 0)) > 0
-            return int((self.folders[0] / "memory.failcnt").read_text()) > 0
+            control = dict(line.split() for line in (self.folders[0] / "memory.oom_control").read_text().splitlines())
+            peak = int((self.folders[0] / "memory.max_usage_in_bytes").read_text())
+            limit = int((self.folders[0] / "memory.limit_in_bytes").read_text())
+            return int(control.get("oom_kill", 0)) > 0 or peak >= limit
         except (OSError, ValueError):
             return False
 

@@ -1,0 +1,196 @@
+"""Hostile submissions, graded through the real CLI with the sandbox required.
+
+Each attack sits in 4.1 (`prepare_data`), the first exercise, and 4.4 holds the
+reference's answer: the attack is graded not passed with a clear status, 4.4 is
+still graded after it, the grader exits 1 with a complete report, and nothing
+outside the worker's scratch space changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from grader.chapters import PROJECT_ROOT
+from grader.sandbox import probe
+from helpers import learner_notebook_with, messages, solution_cell, statuses
+
+pytestmark = pytest.mark.slow
+
+SITE_PACKAGES = Path(next(p for p in sys.path if p.endswith("site-packages")))
+GRADER_WORKER = PROJECT_ROOT / "grader" / "worker" / "tasks.py"
+
+
+def attack(body: str) -> str:
+    """A `prepare_data` that runs `body`, then returns a wrong answer."""
+    return ("def prepare_data(features, labels, seed, test_fraction=0.2, val_fraction=0.2):\n"
+            + textwrap.indent(textwrap.dedent(body), "    ") + "\n    return {'x_train': features[:1]}\n")
+
+
+def fingerprint() -> str:
+    """Contents of the grader, solutions and datasets; names, sizes and times of site-packages; HOME's files."""
+    digest = hashlib.sha256()
+    for root in ("grader", "solutions", "datasets", "tests"):
+        for path in sorted((PROJECT_ROOT / root).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path).encode() + path.read_bytes())
+    for folder in (SITE_PACKAGES, Path.home()):
+        for path in sorted(folder.iterdir()):
+            stat = path.lstat()
+            digest.update(f"{path} {stat.st_size} {stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def grade_attack(chapter4, tmp_path, run_grader):
+    if not probe().available:
+        pytest.fail(f"these tests need the sandbox: {probe().reason}")
+
+    def grade(body: str, *options: str):
+        cells = {"prepare_data": attack(body), "evaluation_report": solution_cell(chapter4, "evaluation_report")}
+        notebook = learner_notebook_with(chapter4, cells, tmp_path / "learner.ipynb")
+        notebook_bytes = notebook.read_bytes()
+        before = fingerprint()
+        finished, report = run_grader("check", "chapter4", "-e", "4.1", "-e", "4.4", "--backend", "jax",
+                                      "--sandbox", "require", "--seed", "5", "--notebook", str(notebook), *options)
+        assert report is not None, finished.stderr
+        assert finished.returncode == 1, finished.stdout
+        assert statuses(report)["4.4"] == "passed", messages(report)
+        assert statuses(report)["4.1"] != "passed"
+        assert fingerprint() == before, "something outside the scratch space changed"
+        assert notebook.read_bytes() == notebook_bytes
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("stolen")) == []
+        return report
+
+    return grade
+
+
+WRITES = {
+    "the grader's worker code": f"open({str(GRADER_WORKER)!r}, 'a').write('\\nimport os\\n')",
+    "a .pth file in site-packages": f"open({str(SITE_PACKAGES / 'zz_evil.pth')!r}, 'w').write('import os\\n')",
+    "the home folder": f"open({str(Path.home() / 'grader-sandbox-probe')!r}, 'w').write('x')",
+    "the solutions": f"open({str(PROJECT_ROOT / 'solutions' / 'chapter4_worked_example.py')!r}, 'a').write('#')",
+}
+
+
+@pytest.mark.parametrize("target", WRITES.values(), ids=WRITES.keys())
+def test_learner_code_cannot_write_outside_its_scratch_folder(grade_attack, target):
+    report = grade_attack(f"try:\n    {target}\nexcept OSError as error:\n    print(error)")
+    assert statuses(report)["4.1"] == "failed"
+
+
+def test_learner_code_cannot_write_beside_the_notebook(grade_attack, tmp_path):
+    grade_attack(f"try:\n    open({str(tmp_path / 'stolen.txt')!r}, 'w').write('x')\nexcept OSError:\n    pass")
+
+
+def test_learner_code_cannot_read_the_solutions_or_the_datasets(grade_attack):
+    body = f"""
+        import glob
+        found = glob.glob({str(PROJECT_ROOT / 'solutions' / '*')!r}) + glob.glob({str(PROJECT_ROOT / 'datasets' / '*')!r})
+        assert not found, found
+        code = open({str(PROJECT_ROOT / 'solutions' / 'chapter4_worked_example.py')!r}).read()
+    """
+    report = grade_attack(body)
+    assert statuses(report)["4.1"] == "error"
+    assert "FileNotFoundError" in messages(report)["4.1"]
+
+
+def test_learner_code_cannot_kill_the_grader(grade_attack):
+    body = """
+        import os, signal
+        for pid in (os.getppid(), 1, -1):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    """
+    report = grade_attack(body)
+    assert statuses(report)["4.1"] == "failed"  # every kill failed: the grader is not in the worker's PID namespace
+
+
+def test_a_fork_bomb_times_out_and_takes_nothing_down(grade_attack):
+    body = """
+        import os
+        while True:
+            try:
+                os.fork()
+            except OSError:
+                pass
+    """
+    report = grade_attack(body, "--timeout", "15")
+    assert statuses(report)["4.1"] == "timeout"
+
+
+def test_a_memory_bomb_meets_the_memory_limit(grade_attack):
+    body = """
+        hoard = []
+        while True:
+            hoard.append(bytearray(256 * 1024**2))
+            hoard[-1][::4096] = b"x" * len(hoard[-1][::4096])
+    """
+    report = grade_attack(body, "--memory", "1500M")
+    assert statuses(report)["4.1"] == "memory limit"
+    assert "1.5 GiB" in messages(report)["4.1"]
+
+
+def test_a_file_that_would_fill_the_disk_is_stopped_at_the_file_size_limit(grade_attack):
+    body = """
+        import signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        block = b"x" * 64 * 1024**2
+        with open("filler", "wb") as f:
+            while True:
+                f.write(block)
+    """
+    report = grade_attack(body)
+    assert statuses(report)["4.1"] == "error"
+    assert "File too large" in messages(report)["4.1"]
+
+
+def test_learner_code_cannot_reach_a_server_on_loopback(grade_attack):
+    accepted: list[object] = []
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(0.2)
+        port = server.getsockname()[1]
+        stop = threading.Event()
+
+        def serve() -> None:
+            while not stop.is_set():
+                try:
+                    accepted.append(server.accept())
+                except OSError:
+                    pass
+
+        thread = threading.Thread(target=serve)
+        thread.start()
+        try:
+            report = grade_attack(f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=5)")
+        finally:
+            stop.set()
+            thread.join()
+    assert accepted == []
+    assert statuses(report)["4.1"] == "error"
+
+
+def test_without_bubblewrap_grading_works_with_one_notice_and_require_says_how_to_fix_it(tmp_path, run_grader):
+    empty = tmp_path / "bin-without-bwrap"
+    empty.mkdir()
+    hidden = {"PATH": str(empty)}
+    finished, report = run_grader("check", "chapter4", "-e", "4.4", "--solutions", "--backend", "jax",
+                                  "--sandbox", "auto", env=hidden)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stderr.count("runs unsandboxed") == 1
+    assert "install bubblewrap" in finished.stderr
+    finished, report = run_grader("check", "chapter4", "-e", "4.4", "--solutions", "--backend", "jax",
+                                  "--sandbox", "require", env=hidden)
+    assert finished.returncode == 2
+    assert report is None
+    assert "the sandbox is required but bwrap (bubblewrap) is not installed" in finished.stderr
+    assert "apt-get install bubblewrap" in finished.stderr
