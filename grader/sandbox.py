@@ -148,6 +148,9 @@ SANDBOX_HOME = "/home/learner"
 
 def sandbox_environment(environment: dict[str, str]) -> dict[str, str]:
     """The worker's environment with a fresh HOME and TMPDIR inside the jail."""
+    entries = [str(Path(e).resolve()) for e in environment.get("PYTHONPATH", "").split(os.pathsep) if e]
+    kept = os.pathsep.join(e for e in entries if not _reveals_the_project(Path(e)))  # the rest are not bound
+    environment = {**environment, "PYTHONPATH": kept} if entries else environment
     return {**environment, "HOME": SANDBOX_HOME, "TMPDIR": "/tmp", "KERAS_HOME": f"{SANDBOX_HOME}/.keras",
             "MPLCONFIGDIR": f"{SANDBOX_HOME}/.matplotlib", "XDG_CACHE_HOME": f"{SANDBOX_HOME}/.cache"}
 
@@ -183,10 +186,19 @@ def _python_binds(environment: dict[str, str]) -> list[str]:
              Path(grader.__file__).resolve().parent}
     roots |= {Path(entry) for entry in environment.get("PYTHONPATH", "").split(os.pathsep) if entry}
     roots |= {Path(p) for p in sys.path if p and Path(p).is_dir() and "site-packages" in p}
+    roots = {root for root in roots if not _reveals_the_project(root.resolve())}
     options: list[str] = []
     for root in sorted(_outermost(roots)):
         options += ["--ro-bind", str(root), str(root)]
     return options
+
+
+def _reveals_the_project(root: Path) -> bool:
+    """Whether binding `root` would show the solutions, tests or datasets (a PYTHONPATH of the repository)."""
+    from .chapters import PROJECT_ROOT
+
+    project = PROJECT_ROOT.resolve()
+    return root == project or root in project.parents
 
 
 def _outermost(paths: set[Path]) -> set[Path]:

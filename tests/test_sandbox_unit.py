@@ -1,0 +1,82 @@
+"""The sandbox's pieces, without starting Keras: modes, sizes, binds and limits."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from grader import sandbox
+from grader.chapters import PROJECT_ROOT
+
+
+def test_memory_sizes_read_as_people_write_them():
+    assert sandbox.parse_memory("4G") == 4 * 1024**3
+    assert sandbox.parse_memory("512M") == 512 * 1024**2
+    assert sandbox.parse_memory("1.5GiB") == int(1.5 * 1024**3)
+    with pytest.raises(ValueError, match="Received: 'lots'"):
+        sandbox.parse_memory("lots")
+    with pytest.raises(ValueError, match="at least 64M"):
+        sandbox.parse_memory("10M")
+
+
+def unavailable() -> sandbox.State:
+    return sandbox.State(False, "bwrap (bubblewrap) is not installed", "RLIMIT_DATA", "RLIMIT_NPROC")
+
+
+def test_require_refuses_with_the_fix_where_bwrap_cannot_run(monkeypatch):
+    monkeypatch.setattr(sandbox, "probe", unavailable)
+    with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
+        sandbox.resolve_mode("require")
+    assert sandbox.resolve_mode("auto") is False
+    assert "runs unsandboxed" in sandbox.unsandboxed_notice()
+
+
+def test_off_never_probes_and_an_unknown_mode_is_refused(monkeypatch):
+    monkeypatch.setattr(sandbox, "probe", lambda: pytest.fail("probed"))
+    assert sandbox.resolve_mode("off") is False
+    with pytest.raises(ValueError, match="require, auto, off|auto, require, off"):
+        sandbox.resolve_mode("strict")
+
+
+def test_the_jail_binds_python_and_the_grader_but_not_the_course_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: "/usr/bin/bwrap")
+    environment = {"PYTHONPATH": f"{PROJECT_ROOT}:{PROJECT_ROOT / 'tests' / 'gpu_strict'}"}
+    command = sandbox.sandboxed_command(["python"], tmp_path, environment)
+    bound = {command[i + 1] for i, word in enumerate(command) if word in ("--ro-bind", "--bind")}
+    assert str(PROJECT_ROOT / "grader") in bound
+    assert str(PROJECT_ROOT / "tests" / "gpu_strict") in bound  # a PYTHONPATH entry that shows nothing else
+    assert str(tmp_path) in bound
+    for hidden in (PROJECT_ROOT, PROJECT_ROOT / "solutions", PROJECT_ROOT / "datasets", PROJECT_ROOT / "tests"):
+        assert str(hidden) not in bound
+    assert "--unshare-all" in command and "--die-with-parent" in command
+    assert command[command.index("--chdir") + 1] == str(tmp_path)
+
+
+def test_limits_are_set_soft_and_hard_before_learner_code_runs():
+    wanted = json.dumps({"file_bytes": 1024**2, "open_files": 256, "cpu_s": 100})
+    script = ("import resource, sys; from grader.sandbox import apply_limits; apply_limits(sys.argv[1]);"
+              "print(resource.getrlimit(resource.RLIMIT_FSIZE), resource.getrlimit(resource.RLIMIT_NOFILE));"
+              "resource.setrlimit(resource.RLIMIT_FSIZE, (2 * 1024**2, 2 * 1024**2))")
+    finished = subprocess.run([sys.executable, "-c", script, wanted], capture_output=True, text=True)
+    assert finished.stdout.split("\n")[0] == f"{(1024**2, 1024**2)} {(256, 256)}"
+    assert "ValueError" in finished.stderr  # the hard limit cannot be raised again
+
+
+def test_where_a_cgroup_holds_memory_and_processes_the_worker_sets_neither_itself():
+    class Held:
+        active = True
+
+    class NotHeld:
+        active = False
+
+    assert set(json.loads(sandbox.limits_for_worker(sandbox.Limits(), Held()))) == {"cpu_s", "file_bytes", "open_files"}
+    assert "memory_bytes" in json.loads(sandbox.limits_for_worker(sandbox.Limits(), NotHeld()))
+
+
+def test_a_pythonpath_that_would_show_the_project_is_dropped_inside_the_jail():
+    environment = sandbox.sandbox_environment({"PYTHONPATH": f"{PROJECT_ROOT}:{PROJECT_ROOT / 'tests' / 'gpu_strict'}"})
+    assert environment["PYTHONPATH"] == str(PROJECT_ROOT / "tests" / "gpu_strict")
+    assert environment["HOME"] == sandbox.SANDBOX_HOME
