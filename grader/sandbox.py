@@ -137,8 +137,9 @@ def sandboxed_command(command: list[str], scratch: Path, environment: dict[str, 
     """`command` inside bwrap, seeing `scratch` (read-write) and what Python needs (read-only)."""
     executable = shutil.which("bwrap")
     assert executable is not None, "probe() first"
-    options = [*_isolation_options(), *_system_binds(), *_python_binds(environment)]
-    options += ["--tmpfs", "/tmp", "--dir", SANDBOX_HOME, "--bind", str(scratch), str(scratch)]
+    # The private /tmp first: the Python environment or the scratch folder may live under /tmp.
+    options = [*_isolation_options(), *_system_binds(), "--tmpfs", "/tmp", *_python_binds(environment)]
+    options += ["--dir", SANDBOX_HOME, "--bind", str(scratch), str(scratch)]
     options += [*_gpu_binds(), "--chdir", str(scratch)]
     return [executable, *options, "--", *command]
 
