@@ -21,8 +21,10 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -318,8 +320,8 @@ class Cgroup:
         """A shell prefix that moves itself into the cgroup, then execs the rest."""
         if not self.active:
             return []
-        moves = "; ".join(f"echo $$ > {folder / 'cgroup.procs'}" for folder in self.folders)
-        return ["/bin/sh", "-c", f'{moves}; exec "$@"', "sh"]
+        moves = " && ".join(f"echo $$ > {folder / 'cgroup.procs'}" for folder in self.folders)
+        return ["/bin/sh", "-c", f'{moves} && exec "$@"', "sh"]  # never start unlimited
 
     def peak_memory(self) -> int | None:
         if not self.active:
@@ -346,18 +348,30 @@ class Cgroup:
             return False
 
     def remove(self) -> None:
+        """Kill what is left inside and remove the folders (the kernel frees a cgroup only once it is empty)."""
         for folder in self.folders:
-            try:
-                procs = (folder / "cgroup.procs").read_text().split()
-                for pid in procs:
-                    try:
-                        os.kill(int(pid), 9)
-                    except OSError:
-                        pass
-                folder.rmdir()
-            except OSError:
-                pass
+            for _ in range(100):  # processes in the jail's PID namespace die asynchronously
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    _kill_members(folder)
+                    time.sleep(0.02)
         self.folders = []
+
+
+def _kill_members(folder: Path) -> None:
+    try:
+        members = (folder / "cgroup.procs").read_text().split()
+    except OSError:
+        return
+    for pid in members:
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def limits_for_worker(limits: Limits, cgroup: Cgroup) -> str:

@@ -34,6 +34,11 @@ def attack(body: str) -> str:
             + textwrap.indent(textwrap.dedent(body), "    ") + "\n    return {'x_train': features[:1]}\n")
 
 
+def worker_cgroups() -> set[Path]:
+    """The workers' cgroups that exist now (none should outlive a grading)."""
+    return set(Path("/sys/fs/cgroup").glob("**/grader-worker-*"))
+
+
 def fingerprint() -> str:
     """Contents of the grader, solutions and datasets; names, sizes and times of site-packages; HOME's files."""
     digest = hashlib.sha256()
@@ -57,7 +62,7 @@ def grade_attack(chapter4, tmp_path, run_grader):
         cells = {"prepare_data": attack(body), "evaluation_report": solution_cell(chapter4, "evaluation_report")}
         notebook = learner_notebook_with(chapter4, cells, tmp_path / "learner.ipynb")
         notebook_bytes = notebook.read_bytes()
-        before = fingerprint()
+        before, cgroups = fingerprint(), worker_cgroups()
         finished, report = run_grader("check", "chapter4", "-e", "4.1", "-e", "4.4", "--backend", "jax",
                                       "--sandbox", "require", "--seed", "5", "--notebook", str(notebook), *options)
         assert report is not None, finished.stderr
@@ -65,6 +70,7 @@ def grade_attack(chapter4, tmp_path, run_grader):
         assert statuses(report)["4.4"] == "passed", messages(report)
         assert statuses(report)["4.1"] != "passed"
         assert fingerprint() == before, "something outside the scratch space changed"
+        assert worker_cgroups() == cgroups, "a worker's cgroup outlived it"
         assert notebook.read_bytes() == notebook_bytes
         assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("stolen")) == []
         return report
