@@ -80,3 +80,17 @@ def test_a_pythonpath_that_would_show_the_project_is_dropped_inside_the_jail():
     environment = sandbox.sandbox_environment({"PYTHONPATH": f"{PROJECT_ROOT}:{PROJECT_ROOT / 'tests' / 'gpu_strict'}"})
     assert environment["PYTHONPATH"] == str(PROJECT_ROOT / "tests" / "gpu_strict")
     assert environment["HOME"] == sandbox.SANDBOX_HOME
+
+
+def test_doctor_says_whether_the_sandbox_holds_and_how(monkeypatch):
+    from rich.console import Console
+
+    from grader import doctor
+
+    available = sandbox.State(True, "", "cgroup v2", "cgroup v2")
+    for state, expected in ((available, "memory 6.0 GiB (cgroup v2), processes 512 (cgroup v2)"),
+                            (unavailable(), "not available (bwrap (bubblewrap) is not installed)")):
+        monkeypatch.setattr(doctor, "probe", lambda state=state: state)
+        console = Console(record=True, width=300)
+        doctor.print_sandbox(console)
+        assert expected in console.export_text()
