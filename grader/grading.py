@@ -13,6 +13,7 @@ For each backend:
 
 from __future__ import annotations
 
+import queue
 import tempfile
 import threading
 from dataclasses import dataclass, field, replace
@@ -125,14 +126,14 @@ def grade_backend(
         limits = plan.limits_for(runnable)
         learner = Worker(backend, Path(tmp) / "learner", sandboxed=plan.sandboxed, limits=limits)
         with ReferenceWorker(backend, Path(tmp) / "reference", reference_cells, plan.seed) as reference:
-            expected = ExpectedOutputs(plan, reference, attempts)
+            expected = ExpectedOutputs(plan, reference)
             try:
-                if plan.sandboxed:
-                    expected.start()  # beside the learner, which cannot reach the reference's folder or process
                 environment = learner.start()
                 for attempt in attempts:
                     status(f"{backend}: running your {attempt.exercise.id} {attempt.exercise.entry}", advance=True)
                     run_learner(plan, learner, attempt, timed=not plan.sandboxed)
+                    if plan.sandboxed and attempt.succeeded:
+                        expected.submit(attempt)  # beside the learner, which cannot reach the reference's folder or process
                 expected.wait()
                 if plan.sandboxed:
                     time_in_turn(plan, learner, reference, attempts, expected)
@@ -161,23 +162,34 @@ Expected = Any  # (expected files, mistake files) for a function; the reference 
 class ExpectedOutputs:
     """The reference's side of every function and model exercise: computed in a thread, or on demand.
 
-    Only the reference worker is used here, on inputs written afresh from this process's memory.
+    Sandboxed, each exercise the learner's code ran successfully is submitted at once, and the
+    reference computes it while the learner's worker goes on to the next one; an exercise the
+    learner did not solve costs the reference nothing. Only the reference worker is used here,
+    on inputs written afresh from this process's memory.
     """
 
-    def __init__(self, plan: Plan, reference: ReferenceWorker, attempts: list[Attempt]) -> None:
+    def __init__(self, plan: Plan, reference: ReferenceWorker) -> None:
         self.plan, self.reference = plan, reference
-        self.pending = [a for a in attempts if not a.missing and a.exercise.kind in ("function", "model")]
         self.values: dict[str, Expected | ReferenceFailure] = {}
         self.reference_s: dict[str, float | ReferenceFailure] = {}
+        self._queue: queue.Queue[Attempt | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._compute_all, daemon=True)
-        self._thread.start()
+    def submit(self, attempt: Attempt) -> None:
+        """Compute `attempt`'s reference side in the background (function and model exercises only)."""
+        if attempt.exercise.kind not in ("function", "model"):
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._compute_queued, daemon=True)
+            self._thread.start()
+        self._queue.put(attempt)
 
     def wait(self) -> None:
+        """Until everything submitted is computed."""
         if self._thread is not None:
+            self._queue.put(None)
             self._thread.join()
+            self._thread = None
 
     def get(self, attempt: Attempt) -> Expected:
         """The reference's side for `attempt`, computed now if it was not yet.
@@ -192,8 +204,8 @@ class ExpectedOutputs:
             raise value
         return value
 
-    def _compute_all(self) -> None:
-        for attempt in self.pending:
+    def _compute_queued(self) -> None:
+        while (attempt := self._queue.get()) is not None:
             self.values[attempt.exercise.id] = self._compute(attempt)
 
     def _compute(self, attempt: Attempt) -> Expected | ReferenceFailure:
@@ -327,7 +339,7 @@ def judge_attempt(
 ) -> ExerciseResult:
     """Judge one successful attempt: the reference gives what is expected, the inspector reads the learner's models."""
     exercise = attempt.exercise
-    expected = expected or ExpectedOutputs(plan, reference, [])
+    expected = expected or ExpectedOutputs(plan, reference)
     try:
         if exercise.kind == "model":
             return verdict.judge_model(exercise, models.describe(attempt.outputs[0], exercise), expected.get(attempt))
