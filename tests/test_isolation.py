@@ -70,7 +70,8 @@ HOSTILE = {
 def test_hostile_code_cannot_turn_a_fail_into_a_pass(chapter4, tmp_path, run_grader, body):
     finished, report = grade_44(chapter4, tmp_path, run_grader, body)
     assert finished.returncode == 1, finished.stdout
-    assert statuses(report) == {"4.4": "failed"}
+    # Sandboxed, the forged report's attack cannot even see the grader's command line: an error, not a fail.
+    assert statuses(report) in ({"4.4": "failed"}, {"4.4": "error"})
     assert report["score"] == 0
 
 
