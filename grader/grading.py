@@ -277,9 +277,8 @@ def run_learner(plan: Plan, worker: Worker, attempt: Attempt, timed: bool = True
     if attempt.missing:
         return
     exercise, folder = attempt.exercise, worker.workdir
-    source = folder / f"{exercise.id}.json"
+    source, probe_source = _learner_sources(folder, exercise)
     source.write_text(attempt.source, encoding="utf-8")
-    probe_source = folder / f"{exercise.id}-probe.json"
     probe_source.write_text(attempt.probe_source or "[]", encoding="utf-8")
     expect = "arrays" if exercise.kind == "function" else "model"
     suffix = ".npz" if expect == "arrays" else ".keras"
@@ -304,12 +303,18 @@ def time_learner(plan: Plan, worker: Worker, attempt: Attempt) -> Reply:
     """The learner's fastest run on the speed trial's inputs."""
     exercise, folder = attempt.exercise, worker.workdir
     assert exercise.speed is not None
+    source, probe_source = _learner_sources(folder, exercise)
     inputs = _save(folder / f"{exercise.id}-speed-inputs.npz", attempt.speed_inputs)
     request = call_request(
-        source=folder / f"{exercise.id}.json", entry=exercise.entry, inputs=inputs, output=folder / "unused",
-        expect="timing", seed=plan.seed, probe=exercise.probe, probe_source=folder / f"{exercise.id}-probe.json",
+        source=source, entry=exercise.entry, inputs=inputs, output=folder / "unused",
+        expect="timing", seed=plan.seed, probe=exercise.probe, probe_source=probe_source,
     )
     return fastest_reply(worker, request, exercise.speed.repeats, plan.timeout_for(exercise))
+
+
+def _learner_sources(folder: Path, exercise: ExerciseSpec) -> tuple[Path, Path]:
+    """Where run_learner writes the learner's code for an exercise, and its probe's."""
+    return folder / f"{exercise.id}.json", folder / f"{exercise.id}-probe.json"
 
 
 def _save(path: Path, arrays: dict[str, np.ndarray]) -> Path:

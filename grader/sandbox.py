@@ -241,18 +241,21 @@ def _cgroup_base() -> tuple[str, Path, Path] | None:
     """Where this process may create cgroups: ("v2", dir, dir) or ("v1", memory dir, pids dir)."""
     root = Path("/sys/fs/cgroup")
     if (root / "cgroup.controllers").exists():
-        own = _own_cgroup("0") or ""
-        parent = root / own.lstrip("/")
-        if {"memory", "pids"} <= set((parent / "cgroup.subtree_control").read_text().split()) if (
-            parent / "cgroup.subtree_control"
-        ).exists() else False:
-            return ("v2", parent, parent) if _can_create(parent) else None
-        return None
+        parent = root / (_own_cgroup("0") or "").lstrip("/")
+        delegated = _read_words(parent / "cgroup.subtree_control")
+        return ("v2", parent, parent) if {"memory", "pids"} <= delegated and _can_create(parent) else None
     memory = root / "memory" / (_own_cgroup("memory") or "").lstrip("/")
     pids = root / "pids" / (_own_cgroup("pids") or "").lstrip("/")
     if _can_create(memory) and _can_create(pids):
         return "v1", memory, pids
     return None
+
+
+def _read_words(path: Path) -> set[str]:
+    try:
+        return set(path.read_text().split())
+    except OSError:
+        return set()
 
 
 def _own_cgroup(controller: str) -> str | None:
@@ -300,7 +303,8 @@ class Cgroup:
             folder.mkdir()
         if self.kind == "v2":
             (memory / "memory.max").write_text(str(limits.memory_bytes))
-            (memory / "memory.swap.max").write_text("0") if (memory / "memory.swap.max").exists() else None
+            if (memory / "memory.swap.max").exists():
+                (memory / "memory.swap.max").write_text("0")
             (pids / "pids.max").write_text(str(limits.processes))
         else:
             (memory / "memory.limit_in_bytes").write_text(str(limits.memory_bytes))
