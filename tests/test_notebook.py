@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.notebook import Cell, NotebookError, extract, read_code_cells, without_magics
+from grader.notebook import Cell, NotebookError, extract, percent_code_cells, read_code_cells, without_magics
 
 
 def cells(*sources: str) -> list[Cell]:
@@ -110,3 +110,22 @@ def test_unreadable_notebooks_say_why(tmp_path: Path, content: str, reason: str)
 def test_a_missing_file_is_a_notebook_error(tmp_path: Path):
     with pytest.raises(NotebookError, match="no such file"):
         read_code_cells(tmp_path / "absent.ipynb")
+
+
+@pytest.mark.parametrize("solutions", sorted(Path(__file__).parents[1].glob("solutions/chapter*.py")), ids=lambda p: p.stem)
+def test_percent_reader_sees_the_cells_jupytext_sees(solutions: Path):
+    # The grader reads the solutions without jupytext (its import costs every process ~2 s);
+    # `grader build` writes the learner's notebooks with jupytext: both must agree on the code.
+    import jupytext
+
+    text = solutions.read_text(encoding="utf-8")
+    expected = [cell.source for cell in jupytext.reads(text, fmt="py:percent").cells if cell.cell_type == "code"]
+    assert percent_code_cells(text) == expected
+
+
+def test_percent_reader_handles_a_preamble_raw_cells_and_trailing_blank_lines():
+    import jupytext
+
+    text = "import os\n\n# %% [markdown]\n# Title\n\n# %%\nx = 1\n\n\n# %% [raw]\nnot code\n# %% tags=[\"a\"]\ny = 2\n"
+    expected = [cell.source for cell in jupytext.reads(text, fmt="py:percent").cells if cell.cell_type == "code"]
+    assert percent_code_cells(text) == expected == ["import os", "x = 1", "y = 2"]
