@@ -129,10 +129,14 @@ class Worker:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def start(self) -> dict[str, Any]:
-        """Start the process if needed and return its environment (versions, devices)."""
+    def launch(self) -> None:
+        """Start the process without waiting for it to be ready (its imports take seconds).
+
+        Call it from the thread that will stop the worker: the sandbox's --die-with-parent
+        ends the process when the thread that started it exits.
+        """
         if self._process is not None and self._process.poll() is None:
-            return self.environment
+            return
         command, environment = self._command()
         log = self.log_path.open("a", encoding="utf-8")
         self._process = subprocess.Popen(
@@ -147,7 +151,16 @@ class Worker:
         )
         log.close()
         self._replies = queue.Queue()
+        self.environment = {}
         threading.Thread(target=_pump, args=(self._process.stdout, self._replies), daemon=True).start()
+
+    def start(self) -> dict[str, Any]:
+        """Start the process if needed, wait until it is ready and return its environment (versions, devices)."""
+        alive = self._process is not None and self._process.poll() is None
+        if alive and self.environment:
+            return self.environment
+        if not alive:
+            self.launch()
         hello = self._next_reply(STARTUP_TIMEOUT_S)
         if hello is None or "hello" not in hello:
             self.stop()
