@@ -18,9 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import backends as backend_lookup
-from . import build as builder
 from . import progress
-from . import sandbox
+from . import reference_cache, sandbox
 from .chapters import COURSE_DIR, Chapter, UnknownChapter, chapter_of_exercise, discover, resolve
 from .grading import Plan, grade
 from .notebook import NotebookError
@@ -69,6 +68,7 @@ ChapterArg = Annotated[str, typer.Argument(help="chapter4, ch4 or 4.", show_defa
 ExerciseOpt = Annotated[Optional[list[str]], typer.Option("--exercise", "-e", help="Only this exercise (repeatable), e.g. 4.2.")]
 SandboxOpt = Annotated[str, typer.Option("--sandbox", envvar="GRADER_SANDBOX", help="require, auto (sandbox where bubblewrap can run) or off.")]
 MemoryOpt = Annotated[Optional[str], typer.Option("--memory", help="Memory limit per sandboxed worker, e.g. 4G (overrides the manifest).")]
+CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", help="Keep the reference's answers on disk for re-checks with the same seed (sandboxed runs only).")]
 BackendOpt = Annotated[Optional[str], typer.Option("--backend", "-b", help="jax, tensorflow, torch or all. Default: the one Keras would pick.")]
 
 
@@ -96,6 +96,7 @@ def check(
     full_traceback: Annotated[bool, typer.Option("--full-traceback", help="Show the grader's and Keras's frames too.")] = False,
     sandbox_mode: SandboxOpt = "auto",
     memory: MemoryOpt = None,
+    cache: CacheOpt = True,
 ) -> None:
     """Grade a chapter's exercises on one backend or all of them."""
     if full_traceback:
@@ -111,7 +112,7 @@ def check(
         raise fail_usage(str(error)) from None
     run_seed = seed if seed is not None else secrets.randbelow(2**31 - 1)
     sandboxed, memory_bytes = choose_sandbox(sandbox_mode, memory)
-    plan = Plan(chapter, exercises, target, run_seed, timeout, sandboxed, memory_bytes)
+    plan = Plan(chapter, exercises, target, run_seed, timeout, sandboxed, memory_bytes, choose_cache(cache, sandboxed))
     console.print(f"Grading {chapter.name} ({_relative(target)}) on {', '.join(chosen)} with seed {run_seed}")
     report = run_check(plan, chosen, record_progress=not solutions)
     print_report(report, console, verbose=verbose, next_step=_after(chapter, exercises))
@@ -130,6 +131,18 @@ def choose_sandbox(mode: str, memory: str | None) -> tuple[bool, int | None]:
     if not sandboxed and mode == "auto":
         errors.print(escape(sandbox.unsandboxed_notice()))
     return sandboxed, memory_bytes
+
+
+def choose_cache(wanted: bool, sandboxed: bool) -> Path | None:
+    """Where the reference's answers are kept: nowhere unsandboxed, nor where the jail could read them."""
+    if not (wanted and sandboxed):
+        return None
+    root = reference_cache.default_root()
+    if sandbox.visible_inside(root):
+        errors.print(escape(f"The reference cache {root} lies where sandboxed code can read it: grading without it. "
+                            f"Point {reference_cache.CACHE_VARIABLE} elsewhere."))
+        return None
+    return root
 
 
 def _after(chapter: Chapter, graded: tuple[ExerciseSpec, ...]) -> str:
@@ -164,10 +177,16 @@ def watch(
     exercise: ExerciseOpt = None,
     backend: BackendOpt = None,
     notebook: Annotated[Optional[Path], typer.Option(help="The notebook to watch. Default: course/<chapter>.ipynb.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed for the hidden inputs. Default: one random seed for the session.")] = None,
     sandbox_mode: SandboxOpt = "auto",
     memory: MemoryOpt = None,
+    cache: CacheOpt = True,
 ) -> None:
-    """Re-grade whenever the notebook is saved, showing only what changed (Ctrl-C to stop)."""
+    """Re-grade whenever the notebook is saved, showing only what changed (Ctrl-C to stop).
+
+    One seed serves the whole session, so every re-check after the first finds the
+    reference's answers in the cache and runs only your code.
+    """
     from .watch import watch_notebook
 
     chapter = find_chapter(chapter_name)
@@ -178,10 +197,13 @@ def watch(
         raise fail_usage(str(error)) from None
     target = notebook or chapter.notebook
     sandboxed, memory_bytes = choose_sandbox(sandbox_mode, memory)
-    console.print(f"Watching {_relative(target)}: save it to re-grade {chapter.name} on {', '.join(chosen)}. Ctrl-C stops.")
+    session_seed = seed if seed is not None else secrets.randbelow(2**31 - 1)
+    cache_root = choose_cache(cache, sandboxed)
+    console.print(f"Watching {_relative(target)}: save it to re-grade {chapter.name} on {', '.join(chosen)} "
+                  f"with seed {session_seed}. Ctrl-C stops.")
 
     def grade_once() -> RunReport:
-        plan = Plan(chapter, exercises, target, secrets.randbelow(2**31 - 1), None, sandboxed, memory_bytes)
+        plan = Plan(chapter, exercises, target, session_seed, None, sandboxed, memory_bytes, cache_root)
         return run_check(plan, chosen, record_progress=True)
 
     try:
@@ -225,6 +247,8 @@ def build_command(
     force: Annotated[bool, typer.Option("--force", help="Overwrite course notebooks even if they hold a learner's work.")] = False,
 ) -> None:
     """Generate course/ from solutions/ (the only way course/ changes)."""
+    from . import build as builder  # jupytext and nbformat: only for authors, not at every grading
+
     chapters = discover()
     try:
         if check_only:

@@ -27,7 +27,8 @@ from .chapters import Chapter
 from . import verdict
 from .notebook import Cell, extract, read_code_cells, snippets_to_json
 from .inspector import ModelInspector
-from .reference import ReferenceFailure, ReferenceWorker
+from .reference import Reference, ReferenceFailure, ReferenceWorker
+from .reference_cache import CachedReference, ReferenceCache
 from .results import BackendReport, ExerciseResult, RunReport
 from .runner import Reply, Worker, WorkerError, call_request, fastest_reply
 from .sandbox import Limits
@@ -78,6 +79,7 @@ class Plan:
     timeout_s: float | None = None
     sandboxed: bool = False
     memory_bytes: int | None = None  # --memory: overrides the manifest's and the default limit
+    reference_cache: Path | None = None  # where the reference's answers are kept; sandboxed runs only
 
     def timeout_for(self, exercise: ExerciseSpec) -> float:
         return self.timeout_s if self.timeout_s is not None else exercise.timeout_s
@@ -125,7 +127,12 @@ def grade_backend(
         attempts = [prepare_attempt(plan, exercise, learner_cells, reference_cells) for exercise in runnable]
         limits = plan.limits_for(runnable)
         learner = Worker(backend, Path(tmp) / "learner", sandboxed=plan.sandboxed, limits=limits)
-        with ReferenceWorker(backend, Path(tmp) / "reference", reference_cells, plan.seed) as reference:
+        inspector = Worker(backend, Path(tmp) / "inspector", sandboxed=plan.sandboxed, limits=limits)
+        if any(e.kind in ("model", "training") for e in runnable):
+            inspector.launch()  # its imports take seconds: launched now, it is ready when the models are judged
+        with ReferenceWorker(backend, Path(tmp) / "reference", reference_cells, plan.seed) as worker, \
+                ModelInspector(inspector) as models:
+            reference = _cached(plan, backend, worker)
             expected = ExpectedOutputs(plan, reference)
             try:
                 environment = learner.start()
@@ -142,9 +149,7 @@ def grade_backend(
                 return _setup_failure(plan, backend, str(error))
             finally:
                 learner.stop()
-            inspector = Worker(backend, Path(tmp) / "inspector", sandboxed=plan.sandboxed, limits=limits)
-            with ModelInspector(inspector) as models:
-                judged = judge_attempts(plan, backend, attempts, reference, models, expected, status)
+            judged = judge_attempts(plan, backend, attempts, reference, models, expected, status)
     by_id = {result.id: result for result in judged}
     results = [by_id.get(e.id) or verdict.skipped(e, backend, plan.chapter.name) for e in plan.exercises]
     return BackendReport(
@@ -153,7 +158,16 @@ def grade_backend(
         backend_version=str(environment.get("backend_version", "")),
         devices=tuple(environment.get("devices", ())),
         exercises=tuple(results),
+        reference_cached=reference.hits if isinstance(reference, CachedReference) else 0,
+        reference_computed=reference.misses if isinstance(reference, CachedReference) else 0,
     )
+
+
+def _cached(plan: Plan, backend: str, worker: ReferenceWorker) -> Reference:
+    """The reference worker behind the on-disk cache, where the plan has one and learner code is jailed."""
+    if plan.reference_cache is None or not plan.sandboxed:
+        return worker
+    return CachedReference(worker, ReferenceCache(plan.reference_cache, plan.chapter.source, backend, plan.seed))
 
 
 Expected = Any  # (expected files, mistake files) for a function; the reference model's description for a model
@@ -168,7 +182,7 @@ class ExpectedOutputs:
     on inputs written afresh from this process's memory.
     """
 
-    def __init__(self, plan: Plan, reference: ReferenceWorker) -> None:
+    def __init__(self, plan: Plan, reference: Reference) -> None:
         self.plan, self.reference = plan, reference
         self.values: dict[str, Expected | ReferenceFailure] = {}
         self.reference_s: dict[str, float | ReferenceFailure] = {}
@@ -221,7 +235,7 @@ class ExpectedOutputs:
 
 
 def time_in_turn(
-    plan: Plan, learner: Worker, reference: ReferenceWorker, attempts: list[Attempt], expected: ExpectedOutputs
+    plan: Plan, learner: Worker, reference: Reference, attempts: list[Attempt], expected: ExpectedOutputs
 ) -> None:
     """Speed trials in a quiet phase: the learner's, then the reference's, never both at once."""
     for attempt in attempts:
@@ -323,7 +337,7 @@ def _save(path: Path, arrays: dict[str, np.ndarray]) -> Path:
 
 
 def judge_attempts(
-    plan: Plan, backend: str, attempts: list[Attempt], reference: ReferenceWorker, models: ModelInspector,
+    plan: Plan, backend: str, attempts: list[Attempt], reference: Reference, models: ModelInspector,
     expected: ExpectedOutputs, status: Status,
 ) -> list[ExerciseResult]:
     """Judge each attempt: the unsuccessful at once, the others with the reference's and the inspector's help."""
@@ -339,7 +353,7 @@ def judge_attempts(
 
 
 def judge_attempt(
-    plan: Plan, backend: str, attempt: Attempt, reference: ReferenceWorker, models: ModelInspector,
+    plan: Plan, backend: str, attempt: Attempt, reference: Reference, models: ModelInspector,
     expected: ExpectedOutputs | None = None,
 ) -> ExerciseResult:
     """Judge one successful attempt: the reference gives what is expected, the inspector reads the learner's models."""

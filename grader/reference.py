@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -20,9 +21,20 @@ from .runner import Reply, Worker, call_request, fastest_reply
 from .spec import ExerciseSpec
 
 
-
 class ReferenceFailure(RuntimeError):
     """The reference side could not do its part: a grader fault, never a pass."""
+
+
+class Reference(Protocol):
+    """The reference's three answers: a ReferenceWorker, or the cache in front of one."""
+
+    def outputs(
+        self, exercise: ExerciseSpec, trials: list[dict[str, np.ndarray]], timeout_s: float
+    ) -> tuple[list[Path], list[list[Path]]]: ...
+
+    def architecture(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> dict: ...
+
+    def timing(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> float: ...
 
 
 class ReferenceWorker:

@@ -63,6 +63,8 @@ class BackendReport:
     devices: tuple[str, ...]
     exercises: tuple[ExerciseResult, ...]
     setup_error: str = ""
+    reference_cached: int = 0  # answers the reference cache gave (grader/reference_cache.py)
+    reference_computed: int = 0  # answers the reference worker computed
 
     @property
     def score(self) -> float:
@@ -113,6 +115,8 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
                 "backend_version": backend.backend_version,
                 "devices": list(backend.devices),
                 "setup_error": backend.setup_error,
+                "reference_cached": backend.reference_cached,
+                "reference_computed": backend.reference_computed,
                 "score": backend.score,
                 "max_score": backend.max_score,
                 "exercises": [_exercise_to_dict(result) for result in backend.exercises],
@@ -151,6 +155,8 @@ def report_from_dict(data: dict[str, Any]) -> RunReport:
                 devices=tuple(backend["devices"]),
                 exercises=exercises,
                 setup_error=backend.get("setup_error", ""),
+                reference_cached=backend.get("reference_cached", 0),
+                reference_computed=backend.get("reference_computed", 0),
             )
         )
     return RunReport(data["chapter"], data["seed"], data.get("notebook", ""), tuple(backends))

@@ -183,17 +183,29 @@ def _system_binds() -> list[str]:
 
 def _python_binds(environment: dict[str, str]) -> list[str]:
     """Python, its environment, the grader package and PYTHONPATH entries, read-only, at their own paths."""
+    options: list[str] = []
+    for root in sorted(_outermost(_python_roots(environment))):
+        options += ["--ro-bind", str(root), str(root)]
+    return options
+
+
+def _python_roots(environment: dict[str, str]) -> set[Path]:
     import grader
 
     roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent,
              Path(grader.__file__).resolve().parent}
     roots |= {Path(entry) for entry in environment.get("PYTHONPATH", "").split(os.pathsep) if entry}
     roots |= {Path(p) for p in sys.path if p and Path(p).is_dir() and "site-packages" in p}
-    roots = {root for root in roots if not _reveals_the_project(root.resolve())}
-    options: list[str] = []
-    for root in sorted(_outermost(roots)):
-        options += ["--ro-bind", str(root), str(root)]
-    return options
+    return {root for root in roots if not _reveals_the_project(root.resolve())}
+
+
+def visible_inside(path: Path) -> bool:
+    """Whether `path` would be readable from inside the jail (it lies under something bound)."""
+    environment = sandbox_environment(dict(os.environ))
+    system = {Path("/") / top for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "sys")}
+    roots = {root.resolve() for root in system | _python_roots(environment) if root.exists()}
+    target = path.resolve()
+    return any(target == root or root in target.parents for root in roots)
 
 
 def _reveals_the_project(root: Path) -> bool:

@@ -21,6 +21,11 @@ Graded = tuple[subprocess.CompletedProcess[str], dict | None]
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    import os
+    import tempfile
+
+    # One reference cache per test session: shared by its gradings, never the user's own.
+    os.environ["GRADER_CACHE_DIR"] = tempfile.mkdtemp(prefix="grader-reference-cache-")
     missing = [b for b in ALL_BACKENDS if b not in installed_backends()]
     if missing:
         # The suite promises every backend; an install without one must fail loudly, not skip.

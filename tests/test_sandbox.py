@@ -200,3 +200,41 @@ def test_without_bubblewrap_grading_works_with_one_notice_and_require_says_how_t
     assert report is None
     assert "the sandbox is required but bwrap (bubblewrap) is not installed" in finished.stderr
     assert "apt-get install bubblewrap" in finished.stderr
+
+
+def test_learner_code_cannot_see_the_reference_cache(grade_attack):
+    cache = os.environ["GRADER_CACHE_DIR"]  # set for the session by conftest.py; the grader keeps answers there
+    body = f"""
+        import os
+        assert not os.path.exists({cache!r}), os.listdir({cache!r})
+        os.makedirs({cache + '/00/poisoned'!r})
+    """
+    report = grade_attack(body)
+    assert statuses(report)["4.1"] == "error"
+    assert not (Path(cache) / "00").exists()
+
+
+def reference_counts(report: dict) -> tuple[int, int]:
+    backend = report["backends"][0]
+    return backend["reference_cached"], backend["reference_computed"]
+
+
+def test_a_recheck_with_the_same_seed_takes_the_reference_from_the_cache(run_grader, tmp_path):
+    check = ("check", "chapter4", "-e", "4.1", "-e", "4.2", "--solutions", "--backend", "jax", "--sandbox", "require")
+    cache = {"GRADER_CACHE_DIR": str(tmp_path / "cache")}
+    first = run_grader(*check, "--seed", "11", env=cache)[1]
+    second = run_grader(*check, "--seed", "11", env=cache)[1]
+    other_seed = run_grader(*check, "--seed", "12", env=cache)[1]
+    without = run_grader(*check, "--seed", "11", "--no-cache", env=cache)[1]
+    assert [reference_counts(r) for r in (first, second, other_seed, without)] == [(0, 2), (2, 0), (0, 2), (0, 0)]
+    assert all(statuses(r) == {"4.1": "passed", "4.2": "passed"} for r in (first, second, other_seed, without))
+
+
+def test_unsandboxed_or_where_the_sandbox_could_read_it_there_is_no_cache(run_grader, tmp_path):
+    check = ("check", "chapter4", "-e", "4.1", "--solutions", "--backend", "jax", "--seed", "11")
+    unsandboxed = run_grader(*check, "--sandbox", "off", env={"GRADER_CACHE_DIR": str(tmp_path / "cache")})[1]
+    assert reference_counts(unsandboxed) == (0, 0) and not (tmp_path / "cache").exists()
+    visible = SITE_PACKAGES / "grader-cache-probe"
+    finished, report = run_grader(*check, "--sandbox", "require", env={"GRADER_CACHE_DIR": str(visible)})
+    assert reference_counts(report) == (0, 0) and not visible.exists()
+    assert "lies where sandboxed code can read it" in " ".join(finished.stderr.split())
