@@ -133,6 +133,8 @@ def grade_backend(
         with ReferenceWorker(backend, Path(tmp) / "reference", reference_cells, plan.seed) as worker, \
                 ModelInspector(inspector) as models:
             reference = _cached(plan, backend, worker)
+            if plan.sandboxed and not _all_cached(reference, attempts):
+                worker.launch()  # beside the learner's start: it cannot reach the reference
             expected = ExpectedOutputs(plan, reference)
             try:
                 environment = learner.start()
@@ -163,6 +165,13 @@ def grade_backend(
     )
 
 
+def _all_cached(reference: Reference, attempts: list[Attempt]) -> bool:
+    """Whether a correct attempt at every exercise would find the reference's answers in the cache."""
+    if not isinstance(reference, CachedReference):
+        return False
+    return all(reference.has_answers(a.exercise, a.inputs, a.speed_inputs) for a in attempts if not a.missing)
+
+
 def _cached(plan: Plan, backend: str, worker: ReferenceWorker) -> Reference:
     """The reference worker behind the on-disk cache, where the plan has one and learner code is jailed."""
     if plan.reference_cache is None or not plan.sandboxed:
@@ -170,7 +179,7 @@ def _cached(plan: Plan, backend: str, worker: ReferenceWorker) -> Reference:
     return CachedReference(worker, ReferenceCache(plan.reference_cache, plan.chapter.source, backend, plan.seed))
 
 
-Expected = Any  # (expected files, mistake files) for a function; the reference model's description for a model
+Expected = Any  # the reference's output files for a function; the reference model's description for a model
 
 
 class ExpectedOutputs:
@@ -368,8 +377,12 @@ def judge_attempt(
             if exercise.threshold and exercise.threshold.reads_training_rows:
                 training_predictions = models.predict(attempt.outputs[0], attempt.inputs[0], exercise, "train")
             return verdict.judge_training(exercise, backend, attempt, predictions, training_predictions)
-        expected_files, mistakes = expected.get(attempt)
-        result = verdict.judge_function(exercise, backend, attempt.outputs, expected_files, mistakes, attempt.inputs)
+        timeout = plan.timeout_for(exercise)
+
+        def mistakes(trial: int) -> list[Path]:
+            return reference.mistakes(exercise, trial, attempt.inputs[trial], timeout)
+
+        result = verdict.judge_function(exercise, backend, attempt.outputs, expected.get(attempt), mistakes, attempt.inputs)
         if exercise.speed and result.passed:
             assert attempt.speed_reply is not None
             reference_s = expected.reference_s.get(exercise.id)

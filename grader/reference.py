@@ -1,7 +1,7 @@
 """The reference side of grading: a worker that never runs learner code.
 
-It computes the reference's outputs on the same inputs (and those of the
-known mistakes) and times the reference. It works in a folder of its own that a
+It computes the reference's outputs on the same inputs (and, once an answer
+differs, those of the known mistakes) and times the reference. It works in a folder of its own that a
 sandboxed learner cannot see (unsandboxed, it starts only once the learner's
 worker is dead), and writes every input it reads afresh from the grader's memory.
 The learner's saved models are loaded elsewhere (grader/inspector.py).
@@ -28,9 +28,9 @@ class ReferenceFailure(RuntimeError):
 class Reference(Protocol):
     """The reference's three answers: a ReferenceWorker, or the cache in front of one."""
 
-    def outputs(
-        self, exercise: ExerciseSpec, trials: list[dict[str, np.ndarray]], timeout_s: float
-    ) -> tuple[list[Path], list[list[Path]]]: ...
+    def outputs(self, exercise: ExerciseSpec, trials: list[dict[str, np.ndarray]], timeout_s: float) -> list[Path]: ...
+
+    def mistakes(self, exercise: ExerciseSpec, trial: int, arguments: dict[str, np.ndarray], timeout_s: float) -> list[Path]: ...
 
     def architecture(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> dict: ...
 
@@ -52,20 +52,26 @@ class ReferenceWorker:
     def __exit__(self, *exc_info: object) -> None:
         self.worker.stop()
 
-    def outputs(
-        self, exercise: ExerciseSpec, trials: list[dict[str, np.ndarray]], timeout_s: float
-    ) -> tuple[list[Path], list[list[Path]]]:
-        """Per trial: the reference's output file, and one file per known mistake."""
-        expected, mistakes = [], []
-        for trial, arguments in enumerate(trials):
-            inputs = self._save(f"{exercise.id}-{trial}-inputs.npz", arguments)
-            entries = [exercise.entry, *(m.function for m in exercise.mistakes)]
-            files = [self.folder / f"{exercise.id}-{trial}-{index}.npz" for index in range(len(entries))]
-            for entry, output in zip(entries, files):
-                self._call(exercise, entry, inputs, output, "arrays", exercise_seed(self.seed, exercise.id, trial), timeout_s)
-            expected.append(files[0])
-            mistakes.append(files[1:])
-        return expected, mistakes
+    def launch(self) -> None:
+        """Start the worker now, without waiting: its imports then overlap other work."""
+        self.worker.launch()
+
+    def outputs(self, exercise: ExerciseSpec, trials: list[dict[str, np.ndarray]], timeout_s: float) -> list[Path]:
+        """Per trial, the reference's output file."""
+        return [self._run(exercise, exercise.entry, trial, arguments, "answer", timeout_s)
+                for trial, arguments in enumerate(trials)]
+
+    def mistakes(self, exercise: ExerciseSpec, trial: int, arguments: dict[str, np.ndarray], timeout_s: float) -> list[Path]:
+        """One trial's output of each known mistake: asked for only once an answer differs from the reference's."""
+        return [self._run(exercise, mistake.function, trial, arguments, f"mistake{index}", timeout_s)
+                for index, mistake in enumerate(exercise.mistakes)]
+
+    def _run(self, exercise: ExerciseSpec, entry: str, trial: int, arguments: dict[str, np.ndarray], role: str,
+             timeout_s: float) -> Path:
+        inputs = self._save(f"{exercise.id}-{trial}-inputs.npz", arguments)
+        output = self.folder / f"{exercise.id}-{trial}-{role}.npz"
+        self._call(exercise, entry, inputs, output, "arrays", exercise_seed(self.seed, exercise.id, trial), timeout_s)
+        return output
 
     def timing(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> float:
         """Seconds of the reference's fastest run on the speed trial, timed as the learner's is."""

@@ -33,7 +33,7 @@ from .reference import ReferenceWorker
 from .spec import ExerciseSpec
 
 CACHE_VARIABLE = "GRADER_CACHE_DIR"
-_FORMAT = 1  # bump when what an entry holds changes
+_FORMAT = 2  # bump when what an entry holds changes
 _FRAMEWORKS = {"jax": ("jax", "jaxlib"), "tensorflow": ("tensorflow", "tensorflow-cpu"), "torch": ("torch",)}
 
 T = TypeVar("T")
@@ -103,7 +103,7 @@ class ReferenceCache:
 
 
 class CachedReference:
-    """A ReferenceWorker's three answers, from the cache where it has them.
+    """A ReferenceWorker's answers, from the cache where it has them.
 
     The worker starts only on the first miss (a worker starts on its first request), so a
     re-check whose every answer is cached never starts the reference at all.
@@ -113,14 +113,19 @@ class CachedReference:
         self.reference, self.cache = reference, cache
         self.hits = self.misses = 0
 
-    def outputs(
-        self, exercise: ExerciseSpec, trials: list[dict[str, np.ndarray]], timeout_s: float
-    ) -> tuple[list[Path], list[list[Path]]]:
+    def outputs(self, exercise: ExerciseSpec, trials: list[dict[str, np.ndarray]], timeout_s: float) -> list[Path]:
         key = self.cache.key("outputs", exercise, trials)
         if (folder := self._hit(key)) is None:
-            expected, mistakes = self._miss(lambda: self.reference.outputs(exercise, trials, timeout_s))
-            folder = self.cache.store(key, lambda staging: _write_outputs(staging, expected, mistakes))
-        return _read_outputs(folder)
+            files = self._miss(lambda: self.reference.outputs(exercise, trials, timeout_s))
+            folder = self.cache.store(key, lambda staging: _write_files(staging, files))
+        return _read_files(folder)
+
+    def mistakes(self, exercise: ExerciseSpec, trial: int, arguments: dict[str, np.ndarray], timeout_s: float) -> list[Path]:
+        key = self.cache.key(f"mistakes of trial {trial}", exercise, [arguments])
+        if (folder := self._hit(key)) is None:
+            files = self._miss(lambda: self.reference.mistakes(exercise, trial, arguments, timeout_s))
+            folder = self.cache.store(key, lambda staging: _write_files(staging, files))
+        return _read_files(folder)
 
     def architecture(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> dict:
         key = self.cache.key("architecture", exercise, [arguments])
@@ -136,6 +141,18 @@ class CachedReference:
             folder = self.cache.store(key, lambda staging: _write_json(staging, {"seconds": seconds}))
         return float(json.loads((folder / "entry.json").read_text())["seconds"])
 
+    def has_answers(self, exercise: ExerciseSpec, trials: list[dict[str, np.ndarray]],
+                    speed_inputs: dict[str, np.ndarray]) -> bool:
+        """Whether everything a correct attempt needs from the reference is cached (its mistakes are not)."""
+        keys = []
+        if exercise.kind == "function":
+            keys.append(self.cache.key("outputs", exercise, trials))
+        if exercise.kind == "model":
+            keys.append(self.cache.key("architecture", exercise, trials[:1]))
+        if exercise.speed:
+            keys.append(self.cache.key("timing", exercise, [speed_inputs]))
+        return all(self.cache.lookup(key) is not None for key in keys)
+
     def _hit(self, key: str) -> Path | None:
         folder = self.cache.lookup(key)
         self.hits += folder is not None
@@ -146,19 +163,15 @@ class CachedReference:
         return compute()  # a ReferenceFailure propagates and nothing is stored
 
 
-def _write_outputs(staging: Path, expected: list[Path], mistakes: list[list[Path]]) -> None:
-    trials = []
-    for trial, (answer, wrong) in enumerate(zip(expected, mistakes)):
-        names = [f"{trial}-expected.npz", *(f"{trial}-mistake{m}.npz" for m in range(len(wrong)))]
-        for source, name in zip([answer, *wrong], names):
-            shutil.copyfile(source, staging / name)
-        trials.append(names)
-    _write_json(staging, {"trials": trials})
+def _write_files(staging: Path, files: list[Path]) -> None:
+    names = [f"{index}.npz" for index in range(len(files))]
+    for source, name in zip(files, names):
+        shutil.copyfile(source, staging / name)
+    _write_json(staging, {"files": names})
 
 
-def _read_outputs(folder: Path) -> tuple[list[Path], list[list[Path]]]:
-    trials = json.loads((folder / "entry.json").read_text())["trials"]
-    return [folder / names[0] for names in trials], [[folder / name for name in names[1:]] for names in trials]
+def _read_files(folder: Path) -> list[Path]:
+    return [folder / name for name in json.loads((folder / "entry.json").read_text())["files"]]
 
 
 def _write_json(staging: Path, content: dict[str, Any]) -> None:

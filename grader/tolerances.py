@@ -66,7 +66,7 @@ def measure_spreads(
 
 def _outputs(reference: ReferenceWorker, exercise: ExerciseSpec, seeds: int) -> list[dict[str, np.ndarray]]:
     trials = [generate_inputs(exercise, exercise_seed(seed, exercise.id, t)) for seed in range(seeds) for t in range(exercise.trials)]
-    expected, _ = reference.outputs(exercise, trials, timeout_s=exercise.timeout_s)
+    expected = reference.outputs(exercise, trials, timeout_s=exercise.timeout_s)
     loaded = []
     for path in expected:
         with np.load(path, allow_pickle=False) as arrays:

@@ -28,11 +28,11 @@ class FakeReference:
 
     def outputs(self, exercise, trials, timeout_s):
         self.calls.append("outputs")
-        expected, mistakes = [], []
-        for trial, arguments in enumerate(trials):
-            expected.append(self._save(f"{trial}-answer.npz", result=arguments["x"] * 2))
-            mistakes.append([self._save(f"{trial}-wrong.npz", result=arguments["x"] * 3)])
-        return expected, mistakes
+        return [self._save(f"{trial}-answer.npz", result=arguments["x"] * 2) for trial, arguments in enumerate(trials)]
+
+    def mistakes(self, exercise, trial, arguments, timeout_s):
+        self.calls.append(f"mistakes {trial}")
+        return [self._save(f"{trial}-wrong.npz", result=arguments["x"] * 3)]
 
     def architecture(self, exercise, arguments, timeout_s):
         self.calls.append("architecture")
@@ -67,21 +67,24 @@ TRIALS = [{"x": np.arange(4.0)}, {"x": np.ones((2, 3), dtype=np.float32)}]
 
 def test_a_second_grading_with_the_same_seed_asks_the_reference_nothing(tmp_path, solutions):
     first, first_worker = cached(tmp_path, solutions)
-    expected, mistakes = first.outputs(exercise(), TRIALS, 10)
+    expected = first.outputs(exercise(), TRIALS, 10)
+    first.mistakes(exercise(), 1, TRIALS[1], 10)
     first.architecture(exercise(kind="model"), TRIALS[0], 10)
     first.timing(exercise(), TRIALS[0], 10)
-    assert first_worker.calls == ["outputs", "architecture", "timing"]
-    assert (first.hits, first.misses) == (0, 3)
+    assert first_worker.calls == ["outputs", "mistakes 1", "architecture", "timing"]
+    assert (first.hits, first.misses) == (0, 4)
 
     second, second_worker = cached(tmp_path, solutions)
-    again, again_mistakes = second.outputs(exercise(), TRIALS, 10)
+    again = second.outputs(exercise(), TRIALS, 10)
+    assert np.array_equal(np.load(second.mistakes(exercise(), 1, TRIALS[1], 10)[0])["result"], TRIALS[1]["x"] * 3)
     assert second.architecture(exercise(kind="model"), TRIALS[0], 10)["params"] == 221
     assert second.timing(exercise(), TRIALS[0], 10) == 0.125
     assert second_worker.calls == []
-    assert (second.hits, second.misses) == (3, 0)
+    assert (second.hits, second.misses) == (4, 0)
     for trial in range(len(TRIALS)):
         assert np.array_equal(np.load(again[trial])["result"], np.load(expected[trial])["result"])
-        assert np.array_equal(np.load(again_mistakes[trial][0])["result"], TRIALS[trial]["x"] * 3)
+    second.mistakes(exercise(), 0, TRIALS[0], 10)  # another trial's mistakes: not asked before
+    assert second_worker.calls == ["mistakes 0"]
 
 
 CHANGES = {
