@@ -91,6 +91,20 @@ def _refuse_stray_markers(cell: NotebookNode, chapter: Chapter) -> None:
             f"{chapter.source}: a cell has {BEGIN} but defines no exercise entry point from the manifest:\n"
             + cell.source[:200]
         )
+    if cell.cell_type == "code" and _calls_check(cell.source):
+        raise BuildError(
+            f"{chapter.source}: a cell calls check() itself, but the build adds one check cell after each "
+            f"exercise (a second one would grade, and train, twice): remove it.\n" + cell.source[:200]
+        )
+
+
+def _calls_check(source: str) -> bool:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "check"
+               for node in ast.walk(tree))
 
 
 def _stubbed(cell: NotebookNode, exercise: ExerciseSpec, chapter: Chapter) -> NotebookNode:

@@ -169,9 +169,6 @@ print("largest difference from ops.dot_product_attention:",
 print("causal weights of the first sequence (row i attends to positions 0..i):")
 print(np.round(ops.convert_to_numpy(weights)[0], 2))
 
-# %%
-check("5.1")
-
 # %% [markdown]
 # ## Text
 #
@@ -298,9 +295,6 @@ lengths = [len(str(t).split()) for t in texts]
 print(f"words per snippet: median {int(np.median(lengths))}, 95th percentile {int(np.percentile(lengths, 95))},"
       f" max {max(lengths)}; unknown-word share at 10,000 entries: {np.mean(ids[ids > 0] == 1):.1%}")
 
-# %%
-check("5.2")
-
 # %% [markdown]
 # ## Exercise 5.3 — Positive or negative?
 #
@@ -378,9 +372,6 @@ direction = ops.convert_to_numpy(sentiment_model.layers[-1].kernel)[:, 0]
 push = embedding @ direction
 for name, rows in (("most positive", np.argsort(push)[::-1]), ("most negative", np.argsort(push))):
     print(f"{name}:", [review_vocabulary[i] for i in rows if i > 1][:12])
-
-# %%
-check("5.3")
 
 # %% [markdown]
 # ## Speech
@@ -485,9 +476,6 @@ for extra in (0, 40, 200):
     padded = np.pad(scaled[test_rows], [(0, 0), (0, extra), (0, 0)])
     accuracy = np.mean(ops.convert_to_numpy(speech_model.predict(padded, verbose=0)).argmax(axis=1) == digits_said[test_rows])
     print(f"{extra:>3} more padding frames: test accuracy {accuracy:.3f}")
-
-# %%
-check("5.4")
 
 # %% [markdown]
 # ## Translation
@@ -640,9 +628,6 @@ for name, outputs in (("the reference itself", sample), ("the English source", e
                       ("another verse's Spanish", spanish[200:400])):
     print(f"{name:>24}: chrF {chrf(outputs, sample):5.1f}")
 
-# %%
-check("5.5")
-
 # %% [markdown]
 # ## Writing a translation: greedy decoding
 #
@@ -768,9 +753,6 @@ def mistake_decode_without_start_token(model, source_ids, max_length):
 def mistake_decode_without_feeding_back(model, source_ids, max_length):
     return _decode_with(model, source_ids, max_length, feed_back=False)
 
-
-# %%
-check("5.6")
 
 # %% [markdown]
 # ## A translator that fits a laptop, and how far it gets

@@ -7,7 +7,9 @@ import shutil
 import subprocess
 import sys
 
-from grader.build import BEGIN, END, learner_notebook, read_source, stale
+import pytest
+
+from grader.build import BEGIN, END, BuildError, learner_notebook, read_source, stale
 from grader.chapters import COURSE_DIR, PROJECT_ROOT, discover
 
 
@@ -50,6 +52,25 @@ def test_learner_notebooks_have_no_outputs_and_tag_their_exercises():
         assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
         tagged = {cell["metadata"]["grader"]["exercise"] for cell in code if "exercise" in cell["metadata"].get("tags", [])}
         assert tagged == {exercise.id for exercise in chapter.spec.exercises}
+
+
+def test_every_exercise_has_exactly_one_check_cell_right_after_it():
+    # Chapter 5 once had two check cells per exercise (its source's own and the build's): Run All trained twice.
+    for chapter in discover():
+        code = [cell for cell in json.loads(chapter.notebook.read_text())["cells"] if cell["cell_type"] == "code"]
+        calls = [(index, "".join(cell["source"]).strip()) for index, cell in enumerate(code) if "check(" in "".join(cell["source"])]
+        assert [source for _, source in calls] == [f'check("{e.id}")' for e in chapter.spec.exercises], chapter.name
+        for index, source in calls:
+            assert code[index - 1]["metadata"]["grader"]["exercise"] == source[7:-2], f"{chapter.name}: {source}"
+
+
+def test_a_source_that_calls_check_itself_is_refused(tmp_path):
+    solutions, course = tmp_path / "solutions", tmp_path / "course"
+    shutil.copytree(PROJECT_ROOT / "solutions", solutions)
+    chapter = discover(solutions, course)[3]
+    chapter.source.write_text(chapter.source.read_text() + '\n# %%\ncheck("4.1")\n')
+    with pytest.raises(BuildError, match=r"calls check\(\) itself.*remove it"):
+        learner_notebook(discover(solutions, course)[3])
 
 
 def test_a_changed_source_makes_the_course_stale(tmp_path):
