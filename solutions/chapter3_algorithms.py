@@ -1036,11 +1036,18 @@ print(confusion)
 # Backpropagating through $T$ steps multiplies $T$ Jacobians: the gradient of a distant step shrinks
 # (or explodes) geometrically, so a simple RNN forgets after a few dozen steps. The **LSTM**
 # (Hochreiter and Schmidhuber, 1997) and the **GRU** (Cho et al., 2014) add gates that decide what to
-# keep. The GRU, with $\sigma$ the sigmoid and $\odot$ the element-wise product:
+# keep. The GRU as `keras.layers.GRU` computes it by default (`reset_after=True`), with $\sigma$ the
+# sigmoid, $\odot$ the element-wise product, and two biases per gate, $b$ on the input side and $b'$ on
+# the recurrent side:
 #
-# $$z_t = \sigma(x_t W_z + h_{t-1} U_z + b_z), \qquad r_t = \sigma(x_t W_r + h_{t-1} U_r + b_r),$$
-# $$\tilde h_t = \tanh\big(x_t W_h + (r_t \odot h_{t-1}) U_h + b_h\big), \qquad
+# $$z_t = \sigma(x_t W_z + b_z + h_{t-1} U_z + b'_z), \qquad r_t = \sigma(x_t W_r + b_r + h_{t-1} U_r + b'_r),$$
+# $$\tilde h_t = \tanh\big(x_t W_h + b_h + r_t \odot (h_{t-1} U_h + b'_h)\big), \qquad
 #   h_t = z_t \odot h_{t-1} + (1 - z_t) \odot \tilde h_t .$$
+#
+# The reset gate acts *after* the recurrent product. Cho et al.'s original GRU resets the state before
+# it, $\tanh\big(x_t W_h + (r_t \odot h_{t-1}) U_h + b_h\big)$ with one bias: that is
+# `keras.layers.GRU(..., reset_after=False)`. Keras's default is the form cuDNN implements; the two train
+# about equally well, but their weights are not interchangeable.
 #
 # When the update gate $z_t$ is close to 1, the state passes through unchanged and so does its gradient.
 #

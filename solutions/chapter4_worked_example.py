@@ -78,9 +78,21 @@ for name, column in zip(PIMA_FEATURES, features.T):
 #    scaling. We add all three below.
 # 2. The text says the example adds *two hidden layers and an output layer*; the code has **one** hidden
 #    layer (`Dense(10)`) and the output layer.
-# 3. `input_dim=8` is Keras 2 style. In Keras 3 a model starts with `keras.Input(shape=(8,))`.
+# 3. `input_dim=8` is Keras 2 style. Keras 3 still accepts it, with a warning (the cell below shows it),
+#    and builds the model; the Keras 3 way starts a model with `keras.Input(shape=(8,))`.
 # 4. 150 epochs at batch size 10 is slow and overfits on 768 rows. We measure it below.
 #
+# Point 3 first: the article's layer, as Keras 3 takes it.
+
+# %%
+import warnings
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    keras_2_style = keras.Sequential([keras.layers.Dense(10, input_dim=8, activation="relu")])
+print("input shape", keras_2_style.input_shape, "- warning:", caught[0].message if caught else "none")
+
+# %% [markdown]
 # Here it is, run as faithfully as Keras 3 allows (with a plain 80/20 split and raw features,
 # since the article defines none), keeping a validation set aside so that we can watch it overfit.
 

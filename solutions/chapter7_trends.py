@@ -349,11 +349,12 @@ print(f"digits 5-9 from 50 labels: from scratch {scratch:.3f}, on the frozen bas
 # ### Mixed precision
 #
 # A float32 number takes 4 bytes; bfloat16 takes 2 and keeps float32's 8-bit exponent (so the same
-# range, about $10^{\pm 38}$) with a 7-bit mantissa instead of 23 (about 3 significant digits).
+# range, about $10^{\pm 38}$) with 7 stored mantissa bits instead of 23: 8 bits of precision with the
+# implicit leading one, a relative step of $2^{-7} \approx 0.008$, so 2 to 3 significant decimal digits.
 # Recent GPUs and TPUs (and recent CPUs with AMX or AVX-512 BF16) multiply bfloat16 matrices several
 # times faster than float32 ones, and half the bytes means half the memory traffic.
 #
-# Three significant digits are enough for a layer's *computation*, not for its *weights*: an update
+# Two or three significant digits are enough for a layer's *computation*, not for its *weights*: an update
 # $w \leftarrow w - \eta g$ with $|\eta g| < 2^{-8}|w|$ rounds away to nothing in bfloat16. Keras's
 # `"mixed_bfloat16"` dtype policy therefore keeps each variable in float32 (`variable_dtype`) and
 # casts it to bfloat16 for the computation (`compute_dtype`). The last layer should stay in float32

@@ -51,8 +51,11 @@ print("Keras", keras.__version__, "on", keras.backend.backend())
 # | Training loop | `model.fit`, callbacks | written by hand, or borrowed from Keras |
 # | Runs on | any of the three, picked by `KERAS_BACKEND` | itself |
 #
-# `tf.keras` still exists inside TensorFlow, but `import keras` is the multi-backend library. Code that
-# uses only `keras` and `keras.ops` runs unchanged on all three backends, which is why every exercise
+# Since TensorFlow 2.16, `tf.keras` *is* Keras 3 (`tf.keras.Sequential is keras.Sequential`), so the
+# article's Keras 2 code does not run as written on a current TensorFlow either. It runs with the legacy
+# package `tf_keras` (`pip install tf_keras`, then `TF_USE_LEGACY_KERAS=1` set before TensorFlow is first
+# imported), which exists to migrate old code, not for new work. `import keras` is the multi-backend
+# library: code that uses only `keras` and `keras.ops` runs unchanged on all three backends, which is why every exercise
 # in this course is graded on each of them. The evidence: the same lines below give the same numbers
 # whichever backend you started, and the tensor they return is the backend's own type.
 
