@@ -18,16 +18,12 @@ import csv
 import difflib
 import functools
 import hashlib
-import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 only
-    import tomli as tomllib
+import tomllib
 
 DATASETS_DIR: Path = Path(__file__).resolve().parents[1] / "datasets"
 MANIFEST_NAME = "manifest.toml"

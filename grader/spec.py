@@ -9,15 +9,11 @@ manifest fails loudly instead of silently grading with a default.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+import tomllib
 
 SCHEMA_VERSION = 1
 BACKENDS = ("jax", "tensorflow", "torch")
