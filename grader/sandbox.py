@@ -192,11 +192,20 @@ def _python_binds(environment: dict[str, str]) -> list[str]:
 def _python_roots(environment: dict[str, str]) -> set[Path]:
     import grader
 
-    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent,
-             Path(grader.__file__).resolve().parent}
+    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(grader.__file__).resolve().parent}
+    roots |= {link.parent for link in _symlink_chain(Path(sys.executable))}
     roots |= {Path(entry) for entry in environment.get("PYTHONPATH", "").split(os.pathsep) if entry}
     roots |= {Path(p) for p in sys.path if p and Path(p).is_dir() and "site-packages" in p}
     return {root for root in roots if not _reveals_the_project(root.resolve())}
+
+
+def _symlink_chain(path: Path) -> list[Path]:
+    """`path` and every file its links pass through: a venv's python may point at a link that points at Python."""
+    chain = [path]
+    while chain[-1].is_symlink() and len(chain) < 40:
+        target = Path(os.readlink(chain[-1]))
+        chain.append(target if target.is_absolute() else chain[-1].parent / target)
+    return [Path(os.path.abspath(link)) for link in chain] + [path.resolve()]
 
 
 def visible_inside(path: Path) -> bool:

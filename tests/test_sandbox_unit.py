@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +95,15 @@ def test_doctor_says_whether_the_sandbox_holds_and_how(monkeypatch):
         console = Console(record=True, width=300)
         doctor.print_sandbox(console)
         assert expected in console.export_text()
+
+
+def test_every_link_between_the_venvs_python_and_python_itself_is_bound(tmp_path):
+    # Found by the quick start on Debian's python3: .venv/bin/python3 -> a link elsewhere -> /usr/bin/python3.
+    # The middle link was not bound, so every worker failed with "execvp ...: No such file or directory".
+    from grader.sandbox import _symlink_chain
+
+    (tmp_path / "venv").mkdir(), (tmp_path / "links").mkdir()
+    (tmp_path / "links" / "python3").symlink_to(sys.executable)
+    (tmp_path / "venv" / "python3").symlink_to("../links/python3")
+    folders = {path.parent for path in _symlink_chain(tmp_path / "venv" / "python3")}
+    assert {tmp_path / "venv", tmp_path / "links", Path(sys.executable).resolve().parent} <= folders
