@@ -3,8 +3,10 @@
 For each backend:
 1. the learner worker runs every selected exercise on inputs generated here.
    Sandboxed (grader/sandbox.py), it cannot reach the reference's folder or
-   process, so the reference worker computes the expected outputs beside it;
-   unsandboxed, the reference starts only once the learner's worker is dead;
+   process, so the reference worker computes the expected outputs beside it
+   (or they come from the on-disk cache, grader/reference_cache.py), and the
+   model inspector starts beside it too; unsandboxed, the reference and the
+   inspector start only once the learner's worker is dead;
 2. speed trials run in a quiet phase, the learner's and the reference's in turn;
 3. a third worker (sandboxed too) loads the learner's saved models and predicts
    on held-out data that the learner's process never saw;
@@ -128,13 +130,14 @@ def grade_backend(
         limits = plan.limits_for(runnable)
         learner = Worker(backend, Path(tmp) / "learner", sandboxed=plan.sandboxed, limits=limits)
         inspector = Worker(backend, Path(tmp) / "inspector", sandboxed=plan.sandboxed, limits=limits)
-        if any(e.kind in ("model", "training") for e in runnable):
-            inspector.launch()  # its imports take seconds: launched now, it is ready when the models are judged
         with ReferenceWorker(backend, Path(tmp) / "reference", reference_cells, plan.seed) as worker, \
                 ModelInspector(inspector) as models:
             reference = _cached(plan, backend, worker)
-            if plan.sandboxed and not _all_cached(reference, attempts):
-                worker.launch()  # beside the learner's start: it cannot reach the reference
+            if plan.sandboxed:  # beside the learner's start, which can reach neither (unsandboxed, both wait)
+                if any(e.kind in ("model", "training") for e in runnable):
+                    inspector.launch()  # its imports take seconds: it is ready when the models are judged
+                if not _all_cached(reference, attempts):
+                    worker.launch()
             expected = ExpectedOutputs(plan, reference)
             try:
                 environment = learner.start()
