@@ -47,7 +47,9 @@ import numpy as np
 from grader import check
 from grader.data import load_mnist_5k
 
-print("Keras", keras.__version__, "on", keras.backend.backend(), "with", len(keras.distribution.list_devices()), "devices")
+# keras.distribution is implemented for JAX (and partly TensorFlow), not for PyTorch.
+devices = "n/a on PyTorch" if keras.backend.backend() == "torch" else len(keras.distribution.list_devices())
+print("Keras", keras.__version__, "on", keras.backend.backend(), "with", devices, "devices")
 
 # %% [markdown]
 # ## The data: 5,000 handwritten digits
