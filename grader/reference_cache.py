@@ -16,6 +16,7 @@ entry or none, even when gradings run side by side or one is killed half-way.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -182,6 +183,7 @@ def _file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@functools.cache  # the package's source does not change while a grading runs
 def _grader_digest() -> str:
     """The grader's own source: the worker, the extraction and the comparison all shape an answer."""
     package = Path(__file__).resolve().parent
