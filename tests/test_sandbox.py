@@ -203,15 +203,23 @@ def test_without_bubblewrap_grading_works_with_one_notice_and_require_says_how_t
 
 
 def test_learner_code_cannot_see_the_reference_cache(grade_attack):
-    cache = os.environ["GRADER_CACHE_DIR"]  # set for the session by conftest.py; the grader keeps answers there
+    cache = Path(os.environ["GRADER_CACHE_DIR"])  # set for the session by conftest.py; the grader keeps answers there
+    sentinel = cache / "sentinel-from-the-host"
+    cache.mkdir(parents=True, exist_ok=True)
+    sentinel.touch()
+    poison = cache / "poisoned-by-the-learner"  # not a shard name: shards are two hex digits
     body = f"""
         import os
-        assert not os.path.exists({cache!r}), os.listdir({cache!r})
-        os.makedirs({cache + '/00/poisoned'!r})
+        if os.path.exists({str(sentinel)!r}):
+            raise RuntimeError("the cache is visible: " + str(os.listdir({str(cache)!r})))
+        try:
+            os.makedirs({str(poison)!r}, exist_ok=True)  # called once per hidden input
+        except OSError:
+            pass
     """
     report = grade_attack(body)
-    assert statuses(report)["4.1"] == "error"
-    assert not (Path(cache) / "00").exists()
+    assert statuses(report)["4.1"] == "failed", messages(report)
+    assert not poison.exists()
 
 
 def reference_counts(report: dict) -> tuple[int, int]:
