@@ -21,6 +21,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from .chapters import Chapter
+from .notebook import stub_line
 from .spec import ExerciseSpec
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -111,7 +112,7 @@ def _stubbed(cell: NotebookNode, exercise: ExerciseSpec, chapter: Chapter) -> No
     if BEGIN not in cell.source:
         raise BuildError(f"{chapter.source}: the cell of exercise {exercise.id} has no {BEGIN} marker.")
     pattern = re.compile(rf"^([ \t]*){re.escape(BEGIN)}.*?^[ \t]*{re.escape(END)}[^\n]*$", re.S | re.M)
-    stub = f'raise NotImplementedError("Exercise {exercise.id}: replace this line with your code.")'
+    stub = stub_line(exercise.id)
     source, count = pattern.subn(lambda m: m.group(1) + stub, cell.source)
     if count == 0:
         raise BuildError(f"{chapter.source}: exercise {exercise.id} has {BEGIN} without a matching {END}.")
@@ -184,7 +185,7 @@ def exercises_with_work(path: Path) -> list[str]:
     return [
         cell.metadata["grader"]["exercise"]
         for cell in notebook.cells
-        if "exercise" in cell.metadata.get("tags", []) and "raise NotImplementedError(\"Exercise" not in cell.source
+        if "exercise" in cell.metadata.get("tags", []) and stub_line(cell.metadata["grader"]["exercise"]) not in cell.source
     ]
 
 

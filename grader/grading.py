@@ -27,7 +27,7 @@ import numpy as np
 from . import inputs as input_generation
 from .chapters import Chapter
 from . import verdict
-from .notebook import Cell, extract, read_code_cells, snippets_to_json
+from .notebook import Cell, extract, read_code_cells, snippets_to_json, stub_line
 from .inspector import ModelInspector
 from .reference import Reference, ReferenceFailure, ReferenceWorker
 from .reference_cache import CachedReference, ReferenceCache
@@ -54,6 +54,7 @@ class Attempt:
     speed_reply: Reply | None = None
     held_out: dict[str, np.ndarray] = field(default_factory=dict)
     missing: str = ""
+    holds_stub: bool = False  # the learner's code still has the generated stub's line
 
     @property
     def duration_s(self) -> float:
@@ -64,6 +65,11 @@ class Attempt:
     def succeeded(self) -> bool:
         replies = self.replies + ([self.speed_reply] if self.speed_reply else [])
         return not self.missing and bool(self.replies) and all(reply.ok for reply in replies)
+
+    @property
+    def worked_on(self) -> bool:
+        """Whether the learner's code exists and no longer holds the stub's line (a guess, for planning only)."""
+        return not self.missing and not self.holds_stub
 
     @property
     def all_replies(self) -> list[Reply]:
@@ -132,19 +138,18 @@ def grade_backend(
         inspector = Worker(backend, Path(tmp) / "inspector", sandboxed=plan.sandboxed, limits=limits)
         with ReferenceWorker(backend, Path(tmp) / "reference", reference_cells, plan.seed) as worker, \
                 ModelInspector(inspector) as models:
-            reference = _cached(plan, backend, worker)
-            if plan.sandboxed:  # beside the learner's start, which can reach neither (unsandboxed, both wait)
-                if any(e.kind in ("model", "training") for e in runnable):
-                    inspector.launch()  # its imports take seconds: it is ready when the models are judged
-                if not _all_cached(reference, attempts):
-                    worker.launch()
+            reference = _with_cache(plan, backend, worker)
+            helpers = _Helpers(inspector, worker, reference) if plan.sandboxed else None
+            if helpers:  # beside the learner's start, which can reach neither (unsandboxed, both wait)
+                helpers.launch_for([a for a in attempts if a.worked_on])
             expected = ExpectedOutputs(plan, reference)
             try:
                 environment = learner.start()
                 for attempt in attempts:
                     status(f"{backend}: running your {attempt.exercise.id} {attempt.exercise.entry}", advance=True)
                     run_learner(plan, learner, attempt, timed=not plan.sandboxed)
-                    if plan.sandboxed and attempt.succeeded:
+                    if helpers and attempt.succeeded:
+                        helpers.launch_for([attempt])  # where the stub's text misled the guess above
                         expected.submit(attempt)  # beside the learner, which cannot reach the reference's folder or process
                 expected.wait()
                 if plan.sandboxed:
@@ -168,14 +173,32 @@ def grade_backend(
     )
 
 
-def _all_cached(reference: Reference, attempts: list[Attempt]) -> bool:
-    """Whether a correct attempt at every exercise would find the reference's answers in the cache."""
-    if not isinstance(reference, CachedReference):
-        return False
-    return all(reference.has_answers(a.exercise, a.inputs, a.speed_inputs) for a in attempts if not a.missing)
+@dataclass
+class _Helpers:
+    """The workers that start beside a sandboxed learner's: each only once some attempt will need it.
+
+    Their imports take seconds, so they start early, on a guess: an attempt that still holds
+    the stub's line will raise NotImplementedError and need neither. Launched from the
+    grading thread (see Worker.launch); launching twice is harmless.
+    """
+
+    inspector: Worker
+    reference_worker: ReferenceWorker
+    reference: Reference
+
+    def launch_for(self, attempts: list[Attempt]) -> None:
+        if any(a.exercise.kind in ("model", "training") for a in attempts):
+            self.inspector.launch()
+        if any(not _cached(self.reference, a) for a in attempts if a.exercise.kind in ("function", "model")):
+            self.reference_worker.launch()
 
 
-def _cached(plan: Plan, backend: str, worker: ReferenceWorker) -> Reference:
+def _cached(reference: Reference, attempt: Attempt) -> bool:
+    """Whether a correct attempt would find the reference's answers in the cache."""
+    return isinstance(reference, CachedReference) and reference.has_answers(attempt.exercise, attempt.inputs, attempt.speed_inputs)
+
+
+def _with_cache(plan: Plan, backend: str, worker: ReferenceWorker) -> Reference:
     """The reference worker behind the on-disk cache, where the plan has one and learner code is jailed."""
     if plan.reference_cache is None or not plan.sandboxed:
         return worker
@@ -271,6 +294,7 @@ def prepare_attempt(plan: Plan, exercise: ExerciseSpec, cells: list[Cell], refer
         attempt.missing = _missing_message(exercise, extraction.skipped_cells)
         return attempt
     attempt.source = snippets_to_json(extraction.snippets)
+    attempt.holds_stub = any(stub_line(exercise.id) in snippet.code for snippet in extraction.snippets)
     if exercise.probe:
         attempt.probe_source = snippets_to_json(extract(reference_cells, [exercise.probe]).snippets)
     seed = input_generation.exercise_seed(plan.seed, exercise.id)

@@ -67,6 +67,11 @@ def read_code_cells(path: Path) -> list[Cell]:
     return [Cell(i, source, f"cell {i + 1}") for i, source in enumerate(cells)]
 
 
+def stub_line(exercise_id: str) -> str:
+    """The line that stands in for an exercise's solution in the learner's notebook."""
+    return f'raise NotImplementedError("Exercise {exercise_id}: replace this line with your code.")'
+
+
 _CELL_MARKER = re.compile(r"^# %%(?!%)(.*)$")
 
 

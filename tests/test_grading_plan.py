@@ -1,0 +1,96 @@
+"""Which helper workers a sandboxed grading starts, and when: no Keras process is started here.
+
+The reference worker and the model inspector each take seconds to import Keras. They start
+beside the learner's worker only for exercises the learner has worked on (the stub's line is
+gone) and whose reference answers are not cached; an exercise that surprises the guess starts
+them when its attempt succeeds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.chapters import resolve
+from grader.grading import Plan, _Helpers, prepare_attempt
+from grader.notebook import read_code_cells, stub_line
+from grader.reference_cache import CachedReference, ReferenceCache, _write_files
+from helpers import learner_notebook_with, solution_cell
+
+CHAPTER4 = resolve("chapter4")
+
+
+class Launches:
+    """Stands in for a worker: counts `launch()` calls."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def launch(self) -> None:
+        self.count += 1
+
+
+def attempts_for(notebook: Path, seed: int = 3):
+    plan = Plan(CHAPTER4, CHAPTER4.spec.exercises, notebook, seed, sandboxed=True)
+    learner, reference = read_code_cells(notebook), read_code_cells(CHAPTER4.source)
+    return {e.id: prepare_attempt(plan, e, learner, reference) for e in CHAPTER4.spec.exercises}
+
+
+def helpers(reference=None) -> tuple[_Helpers, Launches, Launches]:
+    inspector, worker = Launches(), Launches()
+    return _Helpers(inspector, worker, reference or worker), inspector, worker
+
+
+def test_the_untouched_notebook_starts_neither_helper():
+    attempts = attempts_for(CHAPTER4.notebook)
+    assert all(a.holds_stub and not a.worked_on for a in attempts.values())
+    plan, inspector, worker = helpers()
+    plan.launch_for([a for a in attempts.values() if a.worked_on])
+    assert (inspector.count, worker.count) == (0, 0)
+
+
+def test_a_solved_function_starts_the_reference_only(tmp_path):
+    notebook = learner_notebook_with(CHAPTER4, {"prepare_data": solution_cell(CHAPTER4, "prepare_data")},
+                                     tmp_path / "learner.ipynb")
+    attempts = attempts_for(notebook)
+    worked_on = [a for a in attempts.values() if a.worked_on]
+    assert [a.exercise.id for a in worked_on] == ["4.1"]
+    plan, inspector, worker = helpers()
+    plan.launch_for(worked_on)
+    assert (inspector.count, worker.count) == (0, 1)
+
+
+def test_a_training_exercise_starts_the_inspector(tmp_path):
+    training = next(e for e in CHAPTER4.spec.exercises if e.kind == "training")
+    notebook = learner_notebook_with(CHAPTER4, {training.entry: solution_cell(CHAPTER4, training.entry)},
+                                     tmp_path / "learner.ipynb")
+    plan, inspector, worker = helpers()
+    plan.launch_for([attempts_for(notebook)[training.id]])
+    assert (inspector.count, worker.count) == (1, 0)  # a training exercise needs no reference answer
+
+
+def test_cached_answers_start_no_reference(tmp_path):
+    notebook = learner_notebook_with(CHAPTER4, {"prepare_data": solution_cell(CHAPTER4, "prepare_data")},
+                                     tmp_path / "learner.ipynb")
+    attempt = attempts_for(notebook)["4.1"]
+    worker = Launches()
+    cache = ReferenceCache(tmp_path / "cache", CHAPTER4.source, "jax", 3)
+    cached = CachedReference(worker, cache)
+    plan = _Helpers(Launches(), worker, cached)
+    plan.launch_for([attempt])
+    assert worker.count == 1
+    answers = tmp_path / "answers.npz"
+    answers.write_bytes(b"")
+    cache.store(cache.key("outputs", attempt.exercise, attempt.inputs), lambda staging: _write_files(staging, [answers]))
+    plan.launch_for([attempt])
+    assert worker.count == 1
+
+
+@pytest.mark.parametrize("left", ["as a comment", "in a branch"])
+def test_a_stub_line_left_in_the_function_counts_as_not_worked_on(tmp_path, left):
+    stub = stub_line("4.1")
+    kept = f"    # {stub}\n" if left == "as a comment" else f"    if seed < 0:\n        {stub}\n"
+    code = solution_cell(CHAPTER4, "prepare_data").replace("):\n", "):\n" + kept, 1)
+    notebook = learner_notebook_with(CHAPTER4, {"prepare_data": code}, tmp_path / "learner.ipynb")
+    assert not attempts_for(notebook)["4.1"].worked_on
