@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from grader.backends import installed_backends
 from grader.chapters import PROJECT_ROOT, Chapter, resolve
-from helpers import learner_notebook_with
+from helpers import Submission, learner_notebook_with
 
 ALL_BACKENDS = ("jax", "tensorflow", "torch")
 # What a grader run gives back: the finished process and the parsed JSON report (None when none was written).
@@ -30,6 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     # One reference cache per test session: shared by its gradings, never the user's own.
     os.environ["GRADER_CACHE_DIR"] = tempfile.mkdtemp(prefix="grader-reference-cache-")
+    config.add_cleanup(lambda: shutil.rmtree(os.environ["GRADER_CACHE_DIR"], ignore_errors=True))
     missing = [b for b in ALL_BACKENDS if b not in installed_backends()]
     if missing:
         # The suite promises every backend; an install without one must fail loudly, not skip.
@@ -57,32 +59,33 @@ def make_notebook(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+def _grade(folder: Path, *args: str, timeout: float = 900, env: dict[str, str] | None = None) -> Graded:
+    """Run `python -m grader ARGS --json folder/report-N.json` in a subprocess; return the process and the report."""
+    report = folder / f"report-{len(list(folder.glob('report-*')))}.json"
+    command = [sys.executable, "-m", "grader", *args]
+    if args and args[0] == "check":
+        command += ["--json", str(report)]
+        if "--seed" not in args:
+            command += ["--seed", SEED]
+    finished = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT,
+        env={**_clean_env(), "COLUMNS": "200", "GRADER_STATE": str(folder / "state.json"), **(env or {})},
+    )
+    data = json.loads(report.read_text()) if report.exists() else None
+    return finished, data
+
+
 @pytest.fixture
 def run_grader(tmp_path: Path) -> Callable[..., Graded]:
     """Run `python -m grader ARGS --json report.json` in a subprocess; return the process and the report.
 
     `env` adds to the subprocess's environment (which never carries the caller's KERAS_BACKEND).
     """
-
-    def run(*args: str, timeout: float = 900, env: dict[str, str] | None = None) -> Graded:
-        report = tmp_path / f"report-{len(list(tmp_path.glob('report-*')))}.json"
-        command = [sys.executable, "-m", "grader", *args]
-        if args and args[0] == "check":
-            command += ["--json", str(report)]
-            if "--seed" not in args:
-                command += ["--seed", SEED]
-        finished = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT,
-            env={**_clean_env(), "COLUMNS": "200", "GRADER_STATE": str(tmp_path / "state.json"), **(env or {})},
-        )
-        data = json.loads(report.read_text()) if report.exists() else None
-        return finished, data
-
-    return run
+    return lambda *args, **options: _grade(tmp_path, *args, **options)
 
 
 @pytest.fixture
-def grade_answers(tmp_path: Path, run_grader: Callable[..., Graded]) -> Callable[..., Graded]:
+def grade_answers(tmp_path: Path) -> Callable[..., Graded]:
     """Grade the chapter's learner notebook with some exercise cells replaced by the given code.
 
     `grade_answers(chapter, {entry: code}, "1.3", backend="torch")` grades exercise 1.3 on PyTorch;
@@ -91,11 +94,43 @@ def grade_answers(tmp_path: Path, run_grader: Callable[..., Graded]) -> Callable
 
     def grade(chapter: Chapter, replacements: dict[str, str], *exercises: str, backend: str = "jax",
               options: tuple[str, ...] = ()) -> Graded:
-        notebook = learner_notebook_with(chapter, replacements, tmp_path / "learner.ipynb")
-        selected = [flag for exercise in exercises for flag in ("-e", exercise)]
-        return run_grader("check", chapter.name, *selected, "--backend", backend, *options, "--notebook", str(notebook))
+        return _grade_notebook(tmp_path, chapter, replacements, exercises, backend, options)
 
     return grade
+
+
+@pytest.fixture(scope="session")
+def grade_round(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Graded]:
+    """Grade a submission together with the rest of its round (tests/helpers.py `in_rounds`), once per session.
+
+    `grade_round(CHAPTER1, ROUNDS, "1.3", "pairwise_distances", code)`: the first test of a round grades
+    every submission of it in one notebook; the others read their own exercise from the same report,
+    so a chapter's wrong answers cost a grading per round, not one per answer.
+    """
+    graded: dict[tuple, Graded] = {}
+
+    def grade(chapter: Chapter, rounds: dict[Submission, tuple[Submission, ...]], exercise: str, entry: str,
+              code: str, backend: str = "jax") -> Graded:
+        round_ = rounds[Submission(exercise, entry, code)]
+        key = (chapter.name, round_, backend)
+        if key not in graded:
+            replacements = {s.entry: s.code for s in round_}
+            folder = tmp_path_factory.mktemp(f"{chapter.name}-round")
+            graded[key] = _grade_notebook(folder, chapter, replacements, [s.exercise for s in round_], backend, ())
+        finished, report = graded[key]
+        assert report is not None, finished.stdout + finished.stderr
+        graded_exercises = {e["id"] for e in report["backends"][0]["exercises"]}
+        assert graded_exercises == {s.exercise for s in round_}, graded_exercises
+        return finished, report
+
+    return grade
+
+
+def _grade_notebook(folder: Path, chapter: Chapter, replacements: dict[str, str], exercises, backend: str,
+                    options: tuple[str, ...]) -> Graded:
+    notebook = learner_notebook_with(chapter, replacements, folder / "learner.ipynb")
+    selected = [flag for exercise in exercises for flag in ("-e", exercise)]
+    return _grade(folder, "check", chapter.name, *selected, "--backend", backend, *options, "--notebook", str(notebook))
 
 
 def _clean_env() -> dict[str, str]:

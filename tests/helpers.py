@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -39,3 +41,27 @@ def statuses(report: dict, backend: str | None = None) -> dict[str, str]:
 
 def messages(report: dict) -> dict[str, str]:
     return {e["id"]: e["message"] for e in report["backends"][0]["exercises"]}
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A learner's code for one exercise: it replaces the cell that defines `entry`."""
+
+    exercise: str
+    entry: str
+    code: str
+
+
+def in_rounds(cases: list[tuple]) -> dict[Submission, tuple[Submission, ...]]:
+    """Each case's round, for cases `(exercise, entry, code, ...)`: round k holds the k-th case of every
+    exercise, all graded in one notebook (conftest's `grade_round`), so a chapter is graded
+    max(cases per exercise) times instead of once per case."""
+    by_exercise: dict[str, list[Submission]] = defaultdict(list)
+    for exercise, entry, code, *_ in cases:
+        by_exercise[exercise].append(Submission(exercise, entry, code))
+    count = max((len(submissions) for submissions in by_exercise.values()), default=0)
+    rounds = [tuple(s[k] for s in by_exercise.values() if k < len(s)) for k in range(count)]
+    entries = [[s.entry for s in round_] for round_ in rounds]
+    assert all(len(set(e)) == len(e) for e in entries), "two exercises of a round replace the same cell"
+    return {submission: round_ for round_ in rounds for submission in round_}
+

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from grader.chapters import resolve
-from helpers import messages, statuses
+from helpers import in_rounds, messages, statuses
 
 pytestmark = pytest.mark.slow
 
@@ -48,20 +48,22 @@ def pairwise_distances(a, b):
 """
 
 
+PLAUSIBLE_MISTAKES = [
+    ("1.1", "standardize", STANDARDIZE_ROWS, "you standardised each row"),
+    ("1.1", "standardize", STANDARDIZE_DDOF1, "sample standard deviation (n - 1)"),
+    ("1.2", "stable_softmax", NAIVE_SOFTMAX, "exp overflowed"),
+    ("1.2", "stable_softmax", SOFTMAX_AXIS_1, "you normalised over axis 1"),
+    ("1.3", "pairwise_distances", SQUARED_DISTANCES, "these are squared distances"),
+]
+
+
 @pytest.mark.parametrize(
-    ("exercise", "entry", "code", "expected"),
-    [
-        ("1.1", "standardize", STANDARDIZE_ROWS, "you standardised each row"),
-        ("1.1", "standardize", STANDARDIZE_DDOF1, "sample standard deviation (n - 1)"),
-        ("1.2", "stable_softmax", NAIVE_SOFTMAX, "exp overflowed"),
-        ("1.2", "stable_softmax", SOFTMAX_AXIS_1, "you normalised over axis 1"),
-        ("1.3", "pairwise_distances", SQUARED_DISTANCES, "these are squared distances"),
-    ],
+    ("exercise", "entry", "code", "expected"), PLAUSIBLE_MISTAKES,
     ids=["rows instead of columns", "sample std", "naive softmax", "softmax over axis 1", "forgot the sqrt"],
 )
-def test_plausible_mistakes_are_named(grade_answers, exercise, entry, code, expected):
-    _, report = grade_answers(CHAPTER1, {entry: code}, exercise)
-    assert statuses(report) == {exercise: "failed"}, messages(report)
+def test_plausible_mistakes_are_named(grade_round, exercise, entry, code, expected):
+    _, report = grade_round(CHAPTER1, ROUNDS, exercise, entry, code)
+    assert statuses(report)[exercise] == "failed", messages(report)
     assert expected in messages(report)[exercise]
 
 
@@ -83,10 +85,15 @@ def pairwise_distances(a, b):
 """
 
 
+# The mistakes and the loops share gradings: a round holds at most one of each exercise.
+SLOW_LOOPS = [("1.3", "pairwise_distances", ROW_LOOP), ("1.3", "pairwise_distances", DOUBLE_LOOP)]
+ROUNDS = in_rounds(PLAUSIBLE_MISTAKES + SLOW_LOOPS)
+
+
 @pytest.mark.parametrize("code", [ROW_LOOP, DOUBLE_LOOP], ids=["loop over rows", "double loop in NumPy"])
-def test_a_python_loop_is_correct_but_too_slow(grade_answers, code):
-    _, report = grade_answers(CHAPTER1, {"pairwise_distances": code}, "1.3")
-    assert statuses(report) == {"1.3": "failed"}, messages(report)
+def test_a_python_loop_is_correct_but_too_slow(grade_round, code):
+    _, report = grade_round(CHAPTER1, ROUNDS, "1.3", "pairwise_distances", code)
+    assert statuses(report)["1.3"] == "failed", messages(report)
     message = messages(report)["1.3"]
     assert message.startswith("correct, but") and "slower than the reference" in message
     assert "replace Python loops with vectorised keras.ops" in message

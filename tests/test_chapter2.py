@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from grader.chapters import resolve
-from helpers import messages, statuses
+from helpers import in_rounds, messages, statuses
 
 pytestmark = pytest.mark.slow
 
@@ -60,19 +60,21 @@ def build_two_input_model(n_measurements, n_flags):
 """
 
 
+WRONG_ARCHITECTURES = [
+    ("2.1", "build_classifier", NO_DROPOUT, "expected 4 layers after the input, got 3"),
+    ("2.1", "build_classifier", NO_SOFTMAX, "layer 4: expected Dense("),
+    ("2.2", "build_two_input_model", INPUTS_SWAPPED, "expected input shape"),
+    ("2.2", "build_two_input_model", NO_BRANCHES, "expected 5 layers after the input, got 3"),
+]
+
+
 @pytest.mark.parametrize(
-    ("exercise", "entry", "code", "expected"),
-    [
-        ("2.1", "build_classifier", NO_DROPOUT, "expected 4 layers after the input, got 3"),
-        ("2.1", "build_classifier", NO_SOFTMAX, "layer 4: expected Dense("),
-        ("2.2", "build_two_input_model", INPUTS_SWAPPED, "expected input shape"),
-        ("2.2", "build_two_input_model", NO_BRANCHES, "expected 5 layers after the input, got 3"),
-    ],
+    ("exercise", "entry", "code", "expected"), WRONG_ARCHITECTURES,
     ids=["forgot the dropout", "forgot the softmax", "inputs swapped", "no branches"],
 )
-def test_wrong_architectures_are_explained(grade_answers, exercise, entry, code, expected):
-    _, report = grade_answers(CHAPTER2, {entry: code}, exercise)
-    assert statuses(report) == {exercise: "failed"}, messages(report)
+def test_wrong_architectures_are_explained(grade_round, exercise, entry, code, expected):
+    _, report = grade_round(CHAPTER2, ROUNDS, exercise, entry, code)
+    assert statuses(report)[exercise] == "failed", messages(report)
     assert expected in messages(report)[exercise]
 
 
@@ -137,18 +139,20 @@ ACTIVATION_ONLY_AS_A_NAME = custom_dense(
 )
 
 
+CUSTOM_LAYER_MISTAKES = [
+    (FORGOT_BIAS, "call never adds the bias"),
+    (TRANSPOSED_KERNEL, "your kernel is transposed"),
+    (ACTIVATION_ONLY_AS_A_NAME, "the activation is never applied"),
+]
+
+
 @pytest.mark.parametrize(
-    ("code", "expected"),
-    [
-        (FORGOT_BIAS, "call never adds the bias"),
-        (TRANSPOSED_KERNEL, "your kernel is transposed"),
-        (ACTIVATION_ONLY_AS_A_NAME, "the activation is never applied"),
-    ],
+    ("code", "expected"), CUSTOM_LAYER_MISTAKES,
     ids=["forgot the bias", "transposed kernel", "activation understood only as a name"],
 )
-def test_custom_layer_mistakes_are_named(grade_answers, code, expected):
-    _, report = grade_answers(CHAPTER2, {"CustomDense": code}, "2.3")
-    assert statuses(report) == {"2.3": "failed"}, messages(report)
+def test_custom_layer_mistakes_are_named(grade_round, code, expected):
+    _, report = grade_round(CHAPTER2, ROUNDS, "2.3", "CustomDense", code)
+    assert statuses(report)["2.3"] == "failed", messages(report)
     assert expected in messages(report)["2.3"]
 
 
@@ -160,19 +164,21 @@ NO_KWARGS = custom_dense(init="""
 """)
 
 
+LAYERS_THAT_CANNOT_BE_SAVED = [
+    (custom_dense(config="none"), "get_config must return every constructor argument"),
+    (NO_KWARGS, "__init__ must accept **kwargs"),
+    (custom_dense(decorator=False), "register_keras_serializable"),
+]
+
+
 @pytest.mark.parametrize(
-    ("code", "expected"),
-    [
-        (custom_dense(config="none"), "get_config must return every constructor argument"),
-        (NO_KWARGS, "__init__ must accept **kwargs"),
-        (custom_dense(decorator=False), "register_keras_serializable"),
-    ],
+    ("code", "expected"), LAYERS_THAT_CANNOT_BE_SAVED,
     ids=["no get_config", "no **kwargs", "not registered"],
 )
-def test_a_layer_that_cannot_be_saved_and_loaded_is_caught(grade_answers, code, expected):
+def test_a_layer_that_cannot_be_saved_and_loaded_is_caught(grade_round, code, expected):
     """Its outputs are right, but a round trip through get_config or a .keras file raises: an error, saying why."""
-    _, report = grade_answers(CHAPTER2, {"CustomDense": code}, "2.3")
-    assert statuses(report) == {"2.3": "error"}, messages(report)
+    _, report = grade_round(CHAPTER2, ROUNDS, "2.3", "CustomDense", code)
+    assert statuses(report)["2.3"] == "error", messages(report)
     assert expected in messages(report)["2.3"]
 
 
@@ -207,15 +213,23 @@ class RunningRMSE(keras.metrics.Metric):
 """
 
 
-def test_averaged_batch_results_are_named(grade_answers):
-    _, report = grade_answers(CHAPTER2, {"RunningRMSE": BATCH_RMSES_AVERAGED}, "2.4")
-    assert statuses(report) == {"2.4": "failed"}, messages(report)
+# Every wrong answer above and below shares gradings: a round holds at most one of each exercise.
+ROUNDS = in_rounds(
+    WRONG_ARCHITECTURES
+    + [("2.3", "CustomDense", code) for code, _ in CUSTOM_LAYER_MISTAKES + LAYERS_THAT_CANNOT_BE_SAVED]
+    + [("2.4", "RunningRMSE", BATCH_RMSES_AVERAGED), ("2.4", "RunningRMSE", METRIC_WITHOUT_KWARGS)]
+)
+
+
+def test_averaged_batch_results_are_named(grade_round):
+    _, report = grade_round(CHAPTER2, ROUNDS, "2.4", "RunningRMSE", BATCH_RMSES_AVERAGED)
+    assert statuses(report)["2.4"] == "failed", messages(report)
     assert "you averaged per-batch RMSEs" in messages(report)["2.4"]
 
 
-def test_a_metric_that_cannot_be_recreated_from_its_config_is_caught(grade_answers):
-    _, report = grade_answers(CHAPTER2, {"RunningRMSE": METRIC_WITHOUT_KWARGS}, "2.4")
-    assert statuses(report) == {"2.4": "error"}, messages(report)
+def test_a_metric_that_cannot_be_recreated_from_its_config_is_caught(grade_round):
+    _, report = grade_round(CHAPTER2, ROUNDS, "2.4", "RunningRMSE", METRIC_WITHOUT_KWARGS)
+    assert statuses(report)["2.4"] == "error", messages(report)
     assert "Accept name and **kwargs in __init__" in messages(report)["2.4"]
 
 

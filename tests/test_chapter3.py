@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from grader.chapters import resolve  # noqa: E402
 from grader.inputs import exercise_seed, generate_inputs  # noqa: E402
 from grader.notebook import extract, read_code_cells  # noqa: E402
-from helpers import messages, statuses  # noqa: E402
+from helpers import in_rounds, messages, statuses  # noqa: E402
 
 CHAPTER3 = resolve("chapter3")
 # Fewer on JAX: it compiles each operation for each new input shape when run eagerly, so the
@@ -243,24 +243,28 @@ def train_sunspot_forecaster(x_train, y_train, x_val, y_val):
 """
 
 
+WRONG_ANSWERS = [
+    ("3.8", "conv2d", PIXEL_LOOP_CONV2D, "replace Python loops with vectorised keras.ops"),
+    ("3.9", "max_pool2d", PIXEL_LOOP_MAX_POOL, "replace Python loops with vectorised keras.ops"),
+    ("3.3", "binary_crossentropy", LOG_OF_SIGMOID, "values where the expected one is finite (numerical overflow?)"),
+    ("3.12", "simple_rnn", LAST_STATE_ONLY, "expected shape"),
+    ("3.10", "build_digit_cnn", CNN_WITHOUT_SOFTMAX,
+     "layer 7: expected Dense(10, activation='softmax'), got Dense(10, activation='linear')"),
+    ("3.13", "train_sunspot_forecaster", UNDERTRAINED_FORECASTER, "relative to the naive forecast"),
+]
+# One grading per round, not per answer: a round holds at most one of each exercise.
+ROUNDS = in_rounds(WRONG_ANSWERS)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("exercise", "entry", "code", "expected"),
-    [
-        ("3.8", "conv2d", PIXEL_LOOP_CONV2D, "replace Python loops with vectorised keras.ops"),
-        ("3.9", "max_pool2d", PIXEL_LOOP_MAX_POOL, "replace Python loops with vectorised keras.ops"),
-        ("3.3", "binary_crossentropy", LOG_OF_SIGMOID, "values where the expected one is finite (numerical overflow?)"),
-        ("3.12", "simple_rnn", LAST_STATE_ONLY, "expected shape"),
-        ("3.10", "build_digit_cnn", CNN_WITHOUT_SOFTMAX,
-         "layer 7: expected Dense(10, activation='softmax'), got Dense(10, activation='linear')"),
-        ("3.13", "train_sunspot_forecaster", UNDERTRAINED_FORECASTER, "relative to the naive forecast"),
-    ],
+    ("exercise", "entry", "code", "expected"), WRONG_ANSWERS,
     ids=["conv2d looping over pixels", "max_pool2d looping over pixels", "log of a saturated sigmoid",
          "only the last RNN state", "CNN without softmax", "undertrained forecaster"],
 )
-def test_wrong_answers_fail_with_a_message_that_points_at_the_mistake(grade_answers, exercise, entry, code, expected):
-    _, report = grade_answers(CHAPTER3, {entry: code}, exercise)
-    assert statuses(report) == {exercise: "failed"}, messages(report)
+def test_wrong_answers_fail_with_a_message_that_points_at_the_mistake(grade_round, exercise, entry, code, expected):
+    _, report = grade_round(CHAPTER3, ROUNDS, exercise, entry, code)
+    assert statuses(report)[exercise] == "failed", messages(report)
     assert expected in messages(report)[exercise]
 
 

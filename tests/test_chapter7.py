@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from grader.chapters import resolve
-from helpers import messages, statuses
+from helpers import in_rounds, messages, statuses
 
 pytestmark = pytest.mark.slow
 
@@ -61,20 +61,24 @@ def train_few_labels(x_train, y_train, x_val, y_val):
 """
 
 
+PLAUSIBLE_MISTAKES = [
+    ("7.1", "make_augmentation", HALF_TURNS, "your augmentation flips or turns images over"),
+    ("7.3", "transfer_model", FORGOT_LAST_BASE_LAYER, "base_weights']: got 'changed in fit', expected 'unchanged'"),
+    ("7.4", "build_mixed_precision_model", GLOBAL_POLICY_FOR_EVERY_LAYER, "your output layer computes in bfloat16"),
+    ("7.5", "train_data_parallel", SMALLER_BATCHES, "same_as_one_device']: got False, expected True"),
+    ("7.2", "train_few_labels", RETURNS_HISTORY, "train_few_labels should return a keras.Model. Received: History"),
+]
+# One grading per round, not per answer: a round holds at most one of each exercise.
+ROUNDS = in_rounds(PLAUSIBLE_MISTAKES)
+
+
 @pytest.mark.parametrize(
-    ("exercise", "entry", "code", "expected"),
-    [
-        ("7.1", "make_augmentation", HALF_TURNS, "your augmentation flips or turns images over"),
-        ("7.3", "transfer_model", FORGOT_LAST_BASE_LAYER, "base_weights']: got 'changed in fit', expected 'unchanged'"),
-        ("7.4", "build_mixed_precision_model", GLOBAL_POLICY_FOR_EVERY_LAYER, "your output layer computes in bfloat16"),
-        ("7.5", "train_data_parallel", SMALLER_BATCHES, "same_as_one_device']: got False, expected True"),
-        ("7.2", "train_few_labels", RETURNS_HISTORY, "train_few_labels should return a keras.Model. Received: History"),
-    ],
+    ("exercise", "entry", "code", "expected"), PLAUSIBLE_MISTAKES,
     ids=["rotations up to a half turn", "one base layer left trainable", "global policy on the output too",
          "another batch size", "returned the History"],
 )
-def test_plausible_mistakes_are_explained(grade_answers, exercise, entry, code, expected):
-    _, report = grade_answers(CHAPTER7, {entry: code}, exercise)
+def test_plausible_mistakes_are_explained(grade_round, exercise, entry, code, expected):
+    _, report = grade_round(CHAPTER7, ROUNDS, exercise, entry, code)
     assert statuses(report)[exercise] in ("failed", "error"), messages(report)
     assert expected in messages(report)[exercise]
 
