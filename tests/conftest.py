@@ -59,7 +59,7 @@ def make_notebook(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
-def _grade(folder: Path, *args: str, timeout: float = 900, env: dict[str, str] | None = None) -> Graded:
+def run_grader_in(folder: Path, *args: str, timeout: float = 900, env: dict[str, str] | None = None) -> Graded:
     """Run `python -m grader ARGS --json folder/report-N.json` in a subprocess; return the process and the report."""
     report = folder / f"report-{len(list(folder.glob('report-*')))}.json"
     command = [sys.executable, "-m", "grader", *args]
@@ -81,7 +81,7 @@ def run_grader(tmp_path: Path) -> Callable[..., Graded]:
 
     `env` adds to the subprocess's environment (which never carries the caller's KERAS_BACKEND).
     """
-    return lambda *args, **options: _grade(tmp_path, *args, **options)
+    return lambda *args, **options: run_grader_in(tmp_path, *args, **options)
 
 
 @pytest.fixture
@@ -130,7 +130,7 @@ def _grade_notebook(folder: Path, chapter: Chapter, replacements: dict[str, str]
                     options: tuple[str, ...]) -> Graded:
     notebook = learner_notebook_with(chapter, replacements, folder / "learner.ipynb")
     selected = [flag for exercise in exercises for flag in ("-e", exercise)]
-    return _grade(folder, "check", chapter.name, *selected, "--backend", backend, *options, "--notebook", str(notebook))
+    return run_grader_in(folder, "check", chapter.name, *selected, "--backend", backend, *options, "--notebook", str(notebook))
 
 
 def _clean_env() -> dict[str, str]:
