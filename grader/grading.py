@@ -187,10 +187,11 @@ class _Helpers:
     reference: Reference
 
     def launch_for(self, attempts: list[Attempt]) -> None:
-        if any(a.exercise.kind in ("model", "training") for a in attempts):
+        if not self.inspector.running and any(a.exercise.kind in ("model", "training") for a in attempts):
             self.inspector.launch()
-        if any(not _cached(self.reference, a) for a in attempts if a.exercise.kind in ("function", "model")):
-            self.reference_worker.launch()
+        if not self.reference_worker.running and any(
+                not _cached(self.reference, a) for a in attempts if a.exercise.kind in ("function", "model")):
+            self.reference_worker.launch()  # once running, the cache need not be asked again
 
 
 def _cached(reference: Reference, attempt: Attempt) -> bool:

@@ -56,6 +56,10 @@ class ReferenceWorker:
         """Start the worker now, without waiting: its imports then overlap other work."""
         self.worker.launch()
 
+    @property
+    def running(self) -> bool:
+        return self.worker.running
+
     def outputs(self, exercise: ExerciseSpec, trials: list[dict[str, np.ndarray]], timeout_s: float) -> list[Path]:
         """Per trial, the reference's output file."""
         return [self._run(exercise, exercise.entry, trial, arguments, "answer", timeout_s)

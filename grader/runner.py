@@ -129,13 +129,18 @@ class Worker:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    @property
+    def running(self) -> bool:
+        """Whether the process was launched and has not exited."""
+        return self._process is not None and self._process.poll() is None
+
     def launch(self) -> None:
         """Start the process without waiting for it to be ready (its imports take seconds).
 
         Call it from the thread that will stop the worker: the sandbox's --die-with-parent
         ends the process when the thread that started it exits.
         """
-        if self._process is not None and self._process.poll() is None:
+        if self.running:
             return
         command, environment = self._command()
         log = self.log_path.open("a", encoding="utf-8")
@@ -156,11 +161,9 @@ class Worker:
 
     def start(self) -> dict[str, Any]:
         """Start the process if needed, wait until it is ready and return its environment (versions, devices)."""
-        alive = self._process is not None and self._process.poll() is None
-        if alive and self.environment:
+        if self.running and self.environment:
             return self.environment
-        if not alive:
-            self.launch()
+        self.launch()
         hello = self._next_reply(STARTUP_TIMEOUT_S)
         if hello is None or "hello" not in hello:
             self.stop()

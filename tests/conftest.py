@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import nbformat
 import pytest
@@ -100,34 +100,49 @@ def grade_answers(tmp_path: Path) -> Callable[..., Graded]:
 
 
 @pytest.fixture(scope="session")
-def grade_round(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Graded]:
+def grade_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Graded]:
+    """`grade_once(key, grade)`: what `grade(folder)` gave the first time `key` was asked for in this session.
+
+    For gradings that several tests read: each test asserts its own part of the one report.
+    """
+    graded: dict[tuple, Graded] = {}
+
+    def once(key: tuple, grade: Callable[[Path], Graded]) -> Graded:
+        if key not in graded:
+            graded[key] = grade(tmp_path_factory.mktemp("graded"))
+        return graded[key]
+
+    return once
+
+
+@pytest.fixture(scope="session")
+def grade_round(grade_once: Callable[..., Graded]) -> Callable[..., Graded]:
     """Grade a submission together with the rest of its round (tests/helpers.py `in_rounds`), once per session.
 
     `grade_round(CHAPTER1, ROUNDS, "1.3", "pairwise_distances", code)`: the first test of a round grades
     every submission of it in one notebook; the others read their own exercise from the same report,
     so a chapter's wrong answers cost a grading per round, not one per answer.
     """
-    graded: dict[tuple, Graded] = {}
 
     def grade(chapter: Chapter, rounds: dict[Submission, tuple[Submission, ...]], exercise: str, entry: str,
               code: str, backend: str = "jax") -> Graded:
         round_ = rounds[Submission(exercise, entry, code)]
-        key = (chapter.name, round_, backend)
-        if key not in graded:
-            replacements = {s.entry: s.code for s in round_}
-            folder = tmp_path_factory.mktemp(f"{chapter.name}-round")
-            graded[key] = _grade_notebook(folder, chapter, replacements, [s.exercise for s in round_], backend, ())
-        finished, report = graded[key]
+        replacements = {s.entry: s.code for s in round_}
+        exercises = [s.exercise for s in round_]
+        finished, report = grade_once(
+            ("round", chapter.name, round_, backend),
+            lambda folder: _grade_notebook(folder, chapter, replacements, exercises, backend, ()),
+        )
         assert report is not None, finished.stdout + finished.stderr
         graded_exercises = {e["id"] for e in report["backends"][0]["exercises"]}
-        assert graded_exercises == {s.exercise for s in round_}, graded_exercises
+        assert graded_exercises == set(exercises), graded_exercises
         return finished, report
 
     return grade
 
 
-def _grade_notebook(folder: Path, chapter: Chapter, replacements: dict[str, str], exercises, backend: str,
-                    options: tuple[str, ...]) -> Graded:
+def _grade_notebook(folder: Path, chapter: Chapter, replacements: dict[str, str], exercises: Iterable[str],
+                    backend: str, options: tuple[str, ...]) -> Graded:
     notebook = learner_notebook_with(chapter, replacements, folder / "learner.ipynb")
     selected = [flag for exercise in exercises for flag in ("-e", exercise)]
     return run_grader_in(folder, "check", chapter.name, *selected, "--backend", backend, *options, "--notebook", str(notebook))

@@ -64,4 +64,3 @@ def in_rounds(cases: list[tuple]) -> dict[Submission, tuple[Submission, ...]]:
     entries = [[s.entry for s in round_] for round_ in rounds]
     assert all(len(set(e)) == len(e) for e in entries), "two exercises of a round replace the same cell"
     return {submission: round_ for round_ in rounds for submission in round_}
-

@@ -24,21 +24,18 @@ CHAPTERS = discover()
 GPU_STRICT = {"PYTHONPATH": str(PROJECT_ROOT / "tests" / "gpu_strict")}
 
 
-@pytest.fixture(scope="module")
-def graded_reference(tmp_path_factory):
-    """`graded_reference(chapter, backend)`: the chapter's reference solutions graded once per module.
+@pytest.fixture
+def graded_reference(grade_once):
+    """`graded_reference(chapter, backend)`: the chapter's reference solutions, graded once per session.
 
     On PyTorch they run where a tensor cannot become a NumPy array implicitly (GPU_STRICT), so the one
     grading proves both that they pass and that they would pass on a GPU.
     """
-    graded = {}
 
     def grade(chapter, backend):
-        if (chapter.name, backend) not in graded:
-            folder = tmp_path_factory.mktemp(f"{chapter.name}-{backend}")
-            env = GPU_STRICT if backend == "torch" else None
-            graded[chapter.name, backend] = run_grader_in(folder, "check", chapter.name, "--solutions", "--backend", backend, env=env)
-        return graded[chapter.name, backend]
+        env = GPU_STRICT if backend == "torch" else None
+        return grade_once(("reference", chapter.name, backend), lambda folder: run_grader_in(
+            folder, "check", chapter.name, "--solutions", "--backend", backend, env=env))
 
     return grade
 

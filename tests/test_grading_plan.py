@@ -22,10 +22,14 @@ CHAPTER4 = resolve("chapter4")
 
 
 class Launches:
-    """Stands in for a worker: counts `launch()` calls."""
+    """Stands in for a worker: counts `launch()` calls; once launched, it is running."""
 
     def __init__(self) -> None:
         self.count = 0
+
+    @property
+    def running(self) -> bool:
+        return self.count > 0
 
     def launch(self) -> None:
         self.count += 1
