@@ -325,6 +325,9 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
+from .batch import commands as _instructor_commands  # noqa: E402  registers `grade` and `export` on app
+
+
 def main() -> None:
     """The console script's entry point."""
     app(prog_name="grader")

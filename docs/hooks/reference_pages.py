@@ -6,7 +6,7 @@ Each function returns a page as a string; `generate.py` decides where it goes.
 from __future__ import annotations
 
 import html
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import typer
 
@@ -88,12 +88,23 @@ def cli_reference(app: typer.Typer = grader.cli.app, prog: str = "grader") -> st
         "| Command | What it does |",
         "|---|---|",
     ]
-    commands = {name: command for name, command in group.commands.items() if not command.hidden}
+    commands = dict(leaf_commands(group))
     for name, command in commands.items():
-        lines.append(f"| [`{name}`](#{prog}-{name}) | {cell(_summary(command.help))} |")
+        lines.append(f"| [`{name}`](#{prog}-{name.replace(' ', '-')}) | {cell(_summary(command.help))} |")
     for name, command in commands.items():
         lines += _command_section(prog, name, command, command.context_class(command, info_name=name, parent=group_ctx))
     return "\n".join(lines) + "\n"
+
+
+def leaf_commands(group: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every visible command, a sub-group's as `export gradebook`."""
+    for name, command in group.commands.items():
+        if getattr(command, "hidden", False):
+            continue
+        if hasattr(command, "commands"):
+            yield from leaf_commands(command, f"{prefix}{name} ")
+        else:
+            yield f"{prefix}{name}", command
 
 
 def _module_notes(docstring: str) -> list[str]:
@@ -112,7 +123,7 @@ def _command_section(prog: str, name: str, command: Any, ctx: Any) -> list[str]:
     usage = " ".join([prog, name, "[OPTIONS]", *(p.name.upper() for p in arguments)])
     lines = [
         "",
-        f"## `{prog} {name}` {{#{prog}-{name}}}",
+        f"## `{prog} {name}` {{#{prog}-{name.replace(' ', '-')}}}",
         "",
         (command.help or "").strip(),
         "",
