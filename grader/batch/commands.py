@@ -12,12 +12,15 @@ import typer
 from rich.markup import escape
 
 from .. import backends as backend_lookup
+from .. import sandbox
 from ..chapters import Chapter
+from ..spec import BACKENDS
 from ..cli import (BackendOpt, ChapterArg, ExerciseOpt, MemoryOpt, app, choose_sandbox, console, errors, fail_usage,
                    find_chapter, select_exercises)
 from .classroom import ClassPlan, grade_class, units_to_grade
 from .engine import EngineError, dask_client, run_units
 from .exports import write_feedback, write_gradebook, write_junit
+from .gradescope import SANDBOX_MODES, VISIBILITIES, BundleConfig, write_bundle
 from .store import FAULT, GradeStore, Grading, StoreError
 from .submissions import SubmissionsError, find_submissions
 from .summary import class_progress, print_summary
@@ -118,6 +121,40 @@ def export_feedback(chapter_name: ChapterArg, db: DbOpt = Path("grades.db"),
     with _open_store(db, must_exist=True) as store:
         count = write_feedback(chapter.name, _gradings(store, chapter.name), out)
     console.print(f"Wrote feedback for {count} students into {_relative(out)}/")
+
+
+@export_app.command("gradescope")
+def export_gradescope(
+    chapter_name: ChapterArg,
+    backend: Annotated[str, typer.Option("--backend", "-b", help="jax, tensorflow, torch or all.")] = "jax",
+    exercise: ExerciseOpt = None,
+    seed: Annotated[Optional[int], typer.Option(help="The seed every submission is graded with. Default: a new one.")] = None,
+    sandbox_mode: Annotated[str, typer.Option("--sandbox", help="require (the default) or off, to rely on Gradescope's container alone.")] = "require",
+    visibility: Annotated[str, typer.Option(help=f"When students see the results: {', '.join(VISIBILITIES)}.")] = "visible",
+    memory: MemoryOpt = None,
+    timeout: Annotated[Optional[float], typer.Option(help="Time limit per exercise in seconds (overrides the manifest).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="The zip to write. Default: gradescope-CHAPTER.zip.")] = None,
+) -> None:
+    """A Gradescope autograder bundle (setup.sh, run_autograder) that grades each submission in Gradescope."""
+    chapter = find_chapter(chapter_name)
+    exercises = tuple(e.id for e in select_exercises(chapter, exercise))
+    if sandbox_mode not in SANDBOX_MODES:
+        raise fail_usage(f"--sandbox takes {' or '.join(SANDBOX_MODES)} in a bundle. Received: {sandbox_mode!r}")
+    if visibility not in VISIBILITIES:
+        raise fail_usage(f"--visibility takes {', '.join(VISIBILITIES)}. Received: {visibility!r}")
+    if backend != "all" and backend not in BACKENDS:
+        raise fail_usage(f"--backend takes {', '.join(BACKENDS)} or all. Received: {backend!r}")
+    chosen = BACKENDS if backend == "all" else (backend,)  # installed in Gradescope's image, not here
+    try:
+        memory_bytes = sandbox.parse_memory(memory) if memory is not None else None
+    except ValueError as error:
+        raise fail_usage(str(error)) from None
+    config = BundleConfig(chapter.name, exercises, chosen, secrets.randbelow(2**31 - 1) if seed is None else seed,
+                          sandbox_mode, visibility, memory_bytes, timeout)
+    out = out or Path(f"gradescope-{chapter.name}.zip")
+    entries = write_bundle(chapter, config, out)
+    console.print(f"Wrote {_relative(out)}: {entries} files, {', '.join(chosen)}, seed {config.seed}. "
+                  "Upload it as the assignment's autograder (base image Ubuntu 24.04).")
 
 
 def _export_all(chapter: Chapter, store: GradeStore, out: Path) -> None:

@@ -44,12 +44,12 @@ def _gradebook_cells(spec: ChapterSpec, own: list[Grading], ids: list[str]) -> l
     faults = [g for g in own if g.outcome == FAULT]
     if faults:
         return [""] * (len(ids) + 1) + [f"{possible:g}", f"grader fault on {faults[0].backend}: re-run grader grade"]
-    points = {i: _fewest_points(own, i) for i in ids}
+    points = {i: fewest_points(own, i) for i in ids}
     comment = next((f"{g.outcome}: {g.message}" for g in own if g.outcome != GRADED), "")
     return [f"{points[i]:g}" for i in ids] + [f"{sum(points.values()):g}", f"{possible:g}", comment]
 
 
-def _fewest_points(own: list[Grading], exercise_id: str) -> float:
+def fewest_points(own: list[Grading], exercise_id: str) -> float:
     """The exercise's points on its worst backend (skipped backends do not count)."""
     earned = [r.score for g in own for r in g.results if r.id == exercise_id and r.status is not Status.SKIPPED]
     return min(earned) if earned else 0.0

@@ -79,6 +79,20 @@ def find_submissions(
     return sorted(found, key=lambda submission: submission.student)
 
 
+def notebook_in(folder: Path, chapter_prefix: str, student: str = "submission") -> Submission:
+    """The one notebook a student handed in as a folder (Gradescope's `/autograder/submission`)."""
+    notebooks = _notebooks(folder)
+    if not notebooks:
+        files = sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+        what = f"only {', '.join(files[:5])}" if files else "nothing"
+        return Submission(student, None, str(folder), problem=f"no notebook (.ipynb) was handed in ({what})")
+    return _choose(student, notebooks, folder, chapter_prefix, label="")
+
+
+def _notebooks(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.ipynb") if p.is_file() and _is_submission(p.relative_to(root)))
+
+
 def _compile(id_pattern: str | None) -> re.Pattern[str] | None:
     if id_pattern is None:
         return None
@@ -96,7 +110,7 @@ def _single(path: Path, pattern: re.Pattern[str] | None) -> Submission:
 
 
 def _in_folder(root: Path, chapter_prefix: str, pattern: re.Pattern[str] | None, label: str) -> list[Submission]:
-    notebooks = sorted(p for p in root.rglob("*.ipynb") if p.is_file() and _is_submission(p.relative_to(root)))
+    notebooks = _notebooks(root)
     if pattern:
         return [_by_pattern(root, path, pattern, label) for path in notebooks]
     by_student: dict[str, list[Path]] = defaultdict(list)
