@@ -55,6 +55,7 @@ class Attempt:
     held_out: dict[str, np.ndarray] = field(default_factory=dict)
     missing: str = ""
     holds_stub: bool = False  # the learner's code still has the generated stub's line
+    left_out: tuple[str, ...] = ()  # top-level statements on the names it uses that the grader did not run
 
     @property
     def duration_s(self) -> float:
@@ -295,6 +296,7 @@ def prepare_attempt(plan: Plan, exercise: ExerciseSpec, cells: list[Cell], refer
         attempt.missing = _missing_message(exercise, extraction.skipped_cells)
         return attempt
     attempt.source = snippets_to_json(extraction.snippets)
+    attempt.left_out = extraction.left_out
     attempt.holds_stub = any(stub_line(exercise.id) in snippet.code for snippet in extraction.snippets)
     if exercise.probe:
         attempt.probe_source = snippets_to_json(extract(reference_cells, [exercise.probe]).snippets)
@@ -316,7 +318,7 @@ def prepare_attempt(plan: Plan, exercise: ExerciseSpec, cells: list[Cell], refer
 def _missing_message(exercise: ExerciseSpec, skipped: tuple[str, ...]) -> str:
     message = f"{exercise.entry} is not defined in your notebook"
     if skipped:
-        message += f" (these cells have syntax errors and were skipped: {', '.join(skipped)})"
+        message += f" (Python cannot read these cells, so they were skipped: {'; '.join(skipped)})"
     return message
 
 
@@ -382,11 +384,20 @@ def judge_attempts(
     for attempt in attempts:
         if not attempt.succeeded:
             results[attempt.exercise.id] = verdict.unsuccessful(attempt.exercise, attempt.missing, attempt.all_replies)
-            continue
-        status(f"{backend}: checking {attempt.exercise.id} against the reference")
-        result = judge_attempt(plan, backend, attempt, reference, models, expected)
-        results[attempt.exercise.id] = replace(result, duration_s=attempt.duration_s)
-    return [results[a.exercise.id] for a in attempts]
+        else:
+            status(f"{backend}: checking {attempt.exercise.id} against the reference")
+            result = judge_attempt(plan, backend, attempt, reference, models, expected)
+            results[attempt.exercise.id] = replace(result, duration_s=attempt.duration_s)
+    return [_naming_left_out(results[a.exercise.id], a) for a in attempts]
+
+
+def _naming_left_out(result: ExerciseResult, attempt: Attempt) -> ExerciseResult:
+    """A failed exercise names the statements the grader did not run that might have mattered."""
+    if result.ok or not attempt.left_out:
+        return result
+    note = ("The grader takes your definitions, imports and in-place updates (X[k] = v, X.append(v)), not other "
+            "top-level statements; it left out " + "; ".join(attempt.left_out[:3]))
+    return replace(result, details=(*result.details, note))
 
 
 def judge_attempt(

@@ -32,7 +32,11 @@ def kernel_backend() -> str:
 
 
 def executed_cells() -> list[str]:
-    """The sources of the cells this kernel has run, oldest first."""
+    """The sources of the cells this kernel has run, oldest first, as typed.
+
+    As typed, not as `In` holds them: IPython keeps `In` after its input transformation, where a
+    `%%time` cell's body is a string; the grader reads cells as the kernel does, once.
+    """
     try:
         from IPython import get_ipython
     except ImportError:
@@ -40,7 +44,9 @@ def executed_cells() -> list[str]:
     shell = get_ipython() if get_ipython else None
     if shell is None:
         raise CheckError("check() grades a running notebook. In a terminal, use: grader check chapterN")
-    return [str(source) for source in shell.user_ns.get("In", [])[1:]]
+    history = getattr(shell, "history_manager", None)
+    typed = history.input_hist_raw if history is not None else shell.user_ns.get("In", [])
+    return [str(source) for source in typed[1:]]
 
 
 class Verdict:

@@ -1,22 +1,25 @@
 """Read a learner's notebook and take from it only what defines the entry points.
 
-The grader never executes a notebook top to bottom: exploratory cells, plots,
-`%magics`, `!shell` lines and half-written cells would make grading fragile and
-slow. Instead it parses every cell, keeps the last top-level definition of each
-name (functions, classes, imports, assignments), and follows the names the
-entry points use. Nothing here runs learner code: it only reads text.
+The grader never executes a notebook top to bottom: exploratory cells, plots and
+half-written cells would make grading fragile and slow. Instead it reads every cell
+as the Jupyter kernel does (IPython's own input transformation turns `%magics`,
+`!shell` lines and `?` help into Python), keeps the last top-level definition of
+each name (functions, classes, imports, assignments) with the statements after it
+that change it in place (`ACTS["relu"] = relu`, `VOCAB.append(word)`, `N += 1`),
+and follows the names the entry points use. Other statements that touch those
+names (`model.fit(...)`) are left out and named when the exercise then fails.
+Nothing here runs learner code: it only reads text.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 import symtable
 from dataclasses import dataclass
 from pathlib import Path
-
-
 
 class NotebookError(ValueError):
     """A notebook that cannot be read."""
@@ -46,7 +49,8 @@ class Extraction:
 
     snippets: tuple[Snippet, ...]
     missing: tuple[str, ...]
-    skipped_cells: tuple[str, ...]
+    skipped_cells: tuple[str, ...]  # "cell 8, line 3: invalid syntax": cells Python cannot read
+    left_out: tuple[str, ...] = ()  # "cell 9, line 1: model.fit(...)": statements on needed names not taken
 
 
 def read_code_cells(path: Path) -> list[Cell]:
@@ -109,38 +113,66 @@ def _ipynb_cells(text: str, path: Path) -> list[str]:
     return sources
 
 
-_MAGIC = re.compile(r"^\s*(%|!|\?)|\?\s*$")
+# Cell magics that run their body as Python in the notebook's namespace, so that what the body
+# defines exists afterwards. Any other cell magic (%%bash, %%writefile, %%html; %%timeit runs its
+# body inside a function) leaves nothing for the grader to take.
+_PYTHON_CELL_MAGICS = frozenset({"time", "capture", "prun"})
 
 
-def without_magics(source: str) -> str | None:
-    """The cell's Python, with IPython-only lines blanked; None for a cell magic.
+def cell_python(source: str) -> str | None:
+    """The cell's Python as the Jupyter kernel runs it, line for line; None for a cell that is not Python.
 
-    Line numbers are kept so tracebacks still point at the right line.
+    `%line magics`, `!shell` and `?` help become IPython calls (statements that define nothing), a
+    `?` inside a string stays in the string, and a `%%time` or `%%capture` cell keeps its body.
     """
-    if source.lstrip().startswith("%%"):
-        return None
     lines = source.splitlines()
-    return "\n".join("" if _MAGIC.search(line) else line for line in lines)
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return ""
+    head = lines[first].lstrip()
+    if head.startswith("%%"):
+        if (head[2:].split() or [""])[0] not in _PYTHON_CELL_MAGICS:
+            return None
+        body = cell_python("\n".join(lines[first + 1 :]))
+        return None if body is None else "\n" * (first + 1) + body
+    return "\n" * first + _ipython_transform("\n".join(lines[first:]))
+
+
+@functools.lru_cache(maxsize=1)
+def _transformer():  # IPython is imported only when a notebook is read (about 0.2 s)
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager()
+
+
+def _ipython_transform(source: str) -> str:
+    try:
+        return _transformer().transform_cell(source)
+    except (SyntaxError, ValueError, IndexError):  # text IPython's tokenizer cannot read: Python reports why
+        return source
 
 
 def extract(cells: list[Cell], entries: list[str]) -> Extraction:
     """The statements needed to define `entries`, in an order that runs.
 
-    The last top-level definition of a name wins. Cells that do not parse are
-    skipped (and reported), so a broken exploratory cell costs nothing.
+    The last top-level definition of a name wins, with the statements after it that change
+    it in place. Cells that do not parse are skipped (and reported, with the line and the
+    reason), so a broken exploratory cell costs nothing.
     """
     definitions: dict[str, _Definition] = {}
+    changes: dict[str, list[_Definition]] = {}  # per name: in-place changes since its last definition
+    others: list[tuple[_Definition, set[str]]] = []  # statements left out, with the names they touch
     star_imports: list[_Definition] = []
     skipped = []
     order = 0
     for cell in cells:
-        python = without_magics(cell.source)
+        python = cell_python(cell.source)
         if python is None:
             continue
         try:
             tree = ast.parse(python)
-        except SyntaxError:
-            skipped.append(cell.label)
+        except SyntaxError as error:
+            skipped.append(f"{cell.label}, line {error.lineno}: {error.msg}")
             continue
         lines = python.splitlines()
         for statement in tree.body:
@@ -148,13 +180,19 @@ def extract(cells: list[Cell], entries: list[str]) -> Extraction:
             definition = _Definition(cell, statement, order, *_segment(lines, statement))
             if _is_star_import(statement):
                 star_imports.append(definition)
+            changed = _changed_names(statement)
+            for name in changed & definitions.keys():
+                changes[name].append(definition)
             for name in _defined_names(statement):
                 definitions[name] = definition
-    needed = _closure(entries, definitions)
+                changes[name] = []
+            if not changed and not _defined_names(statement):
+                others.append((definition, _touched_names(statement)))
+    needed = _closure(entries, definitions, changes)
     missing = tuple(name for name in entries if name not in definitions)
     ordered = star_imports + _run_order(needed, definitions)
     snippets = tuple(Snippet(d.cell.label, d.line, d.code) for d in ordered)
-    return Extraction(snippets, missing, tuple(skipped))
+    return Extraction(snippets, missing, tuple(skipped), _left_out(others, needed, definitions))
 
 
 @dataclass(eq=False)
@@ -241,7 +279,8 @@ def _definition_time_names(statement: ast.stmt) -> set[str]:
     return _used_names(statement)
 
 
-def _closure(entries: list[str], definitions: dict[str, _Definition]) -> list[_Definition]:
+def _closure(entries: list[str], definitions: dict[str, _Definition],
+             changes: dict[str, list[_Definition]]) -> list[_Definition]:
     needed: dict[int, _Definition] = {}
     queue = [name for name in entries if name in definitions]
     seen: set[str] = set()
@@ -250,10 +289,78 @@ def _closure(entries: list[str], definitions: dict[str, _Definition]) -> list[_D
         if name in seen:
             continue
         seen.add(name)
-        definition = definitions[name]
-        needed[id(definition)] = definition
-        queue += [used for used in _global_names(definition.code) if used in definitions]
+        for statement in [definitions[name], *changes.get(name, [])]:
+            needed[id(statement)] = statement
+            queue += [used for used in _global_names(statement.code) if used in definitions]
     return list(needed.values())
+
+
+# Methods that change a list, dict or set in place: a top-level call of one on a needed name is taken.
+_CONTAINER_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault", "add", "discard", "remove",
+                                "pop", "popitem", "clear", "sort", "reverse"})
+
+
+def _changed_names(statement: ast.stmt) -> set[str]:
+    """The top-level names a statement changes in place without rebinding them from scratch.
+
+    `X[k] = v`, `X.a = v`, `X += v`, `del X[k]`, `X.append(v)` (a container's own methods), and a
+    `for` loop made only of such statements.
+    """
+    if isinstance(statement, ast.Expr):
+        call = statement.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in _CONTAINER_METHODS:
+            return _roots([call.func.value])
+        return set()
+    if isinstance(statement, ast.AugAssign):
+        return _roots([statement.target])
+    if isinstance(statement, (ast.Assign, ast.Delete)):
+        return _roots([t for t in statement.targets if isinstance(t, (ast.Subscript, ast.Attribute))])
+    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, (ast.Subscript, ast.Attribute)):
+        return _roots([statement.target])
+    if isinstance(statement, ast.For) and not statement.orelse:
+        inner = [_changed_names(s) for s in statement.body]
+        if all(inner):
+            return set().union(*inner) - _target_names(statement.target)
+    return set()
+
+
+def _roots(expressions: list[ast.expr]) -> set[str]:
+    """The names at the bottom of `X.a[1].b`: the objects an assignment to them changes."""
+    roots = set()
+    for expression in expressions:
+        while isinstance(expression, (ast.Subscript, ast.Attribute)):
+            expression = expression.value
+        if isinstance(expression, ast.Name):
+            roots.add(expression.id)
+    return roots
+
+
+def _target_names(target: ast.expr) -> set[str]:
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+
+
+def _touched_names(statement: ast.stmt) -> set[str]:
+    """The names whose methods a left-out statement calls, or that a loop or block changes: what it may change."""
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        return _roots([statement.value.func]) if isinstance(statement.value.func, ast.Attribute) else set()
+    if isinstance(statement, (ast.For, ast.While, ast.If, ast.With, ast.Try)):
+        return set().union(set(), *(_changed_names(node) for node in ast.walk(statement)
+                                    if isinstance(node, ast.stmt) and node is not statement))
+    return set()
+
+
+def _left_out(others: list[tuple[_Definition, set[str]]], needed: list[_Definition],
+              definitions: dict[str, _Definition]) -> tuple[str, ...]:
+    """The statements not taken that may change a needed name after its definition, as a learner finds them."""
+    taken = {id(d) for d in needed}
+    names = {name for name, d in definitions.items()  # a module's functions (keras.utils...) change no value
+             if id(d) in taken and not isinstance(d.statement, (ast.Import, ast.ImportFrom))}
+    notes = []
+    for statement, touched in others:
+        if any(name in names and definitions[name].order < statement.order for name in touched):
+            first_line = statement.code.strip().splitlines()[0]
+            notes.append(f"{statement.cell.label}, line {statement.line}: {first_line}")
+    return tuple(notes)
 
 
 def _run_order(needed: list[_Definition], definitions: dict[str, _Definition]) -> list[_Definition]:

@@ -171,6 +171,9 @@ def compare_architectures(yours: dict, expected: dict) -> Comparison:
     your_layers, expected_layers = yours["layers"], expected["layers"]
     listing = ("expected layers: " + ", ".join(map(layer_summary, expected_layers)),
                "your layers:     " + ", ".join(map(layer_summary, your_layers)))
+    separate = _separate_activation(your_layers, expected_layers)
+    if separate:
+        return Comparison(False, separate, listing)
     if len(your_layers) != len(expected_layers):
         return Comparison(False, f"expected {len(expected_layers)} layers after the input, got {len(your_layers)}", listing)
     for position, (mine, theirs) in enumerate(zip(your_layers, expected_layers), start=1):
@@ -183,6 +186,30 @@ def compare_architectures(yours: dict, expected: dict) -> Comparison:
     if yours["params"] != expected["params"]:
         return Comparison(False, f"expected {expected['params']} parameters, got {yours['params']}", listing)
     return Comparison(True)
+
+
+def _same_layers(yours: list[dict], expected: list[dict]) -> bool:
+    return len(yours) == len(expected) and all(
+        mine.get(k) == theirs[k] for mine, theirs in zip(yours, expected) for k in theirs
+        if k not in ("params", "output_shape"))
+
+
+def _separate_activation(yours: list[dict], expected: list[dict]) -> str:
+    """What to say when the model is right but for activations written as their own `Activation` layers."""
+    folded: list[dict] = []
+    example = None
+    for layer in yours:
+        if layer["type"] == "Activation" and folded and folded[-1].get("activation") == "linear":
+            example = example or (folded[-1], layer)
+            folded[-1] = {**folded[-1], "activation": layer["activation"]}
+        else:
+            folded.append(layer)
+    if example is None or not _same_layers(folded, expected):
+        return ""
+    plain, activation = example
+    inside = layer_summary({**plain, "activation": activation["activation"]})
+    return (f"your model applies activations as separate Activation layers; this exercise asks for each inside "
+            f"its layer: {inside}, not {layer_summary(plain)} followed by Activation({activation['activation']!r})")
 
 
 def layer_summary(layer: dict) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.notebook import Cell, NotebookError, extract, percent_code_cells, read_code_cells, without_magics
+from grader.notebook import Cell, NotebookError, cell_python, extract, percent_code_cells, read_code_cells
 
 
 def cells(*sources: str) -> list[Cell]:
@@ -70,18 +70,68 @@ def test_magics_shell_lines_and_broken_cells_are_skipped():
     )
     assert "import math" in code_of(extraction)
     assert extraction.missing == ("absent",)
-    assert extraction.skipped_cells == ("cell 3",)
+    assert extraction.skipped_cells == ("cell 3, line 1: invalid syntax",)
+
+
+def test_cells_are_read_as_the_kernel_reads_them():
+    extraction = extract(cells(
+        "%%time\nimport math\ndef area(r):\n    return math.pi * r ** 2\narea(1)",  # the cell magic's body runs
+        'def ask(x):\n    """Is this right?\n    It is."""\n    return x',  # a ? inside a string
+        "ok = (1\n      != 2)",  # a continuation line that starts with an operator
+        "%%capture output\nSCALE = 3",
+        "%%bash\nSCALE = 4",  # not Python: defines nothing
+        "def solve(r):\n    return ask(area(r)) * SCALE if ok else 0",
+    ), ["solve"])
+    assert extraction.skipped_cells == () and extraction.missing == ()
+    namespace: dict = {}
+    for snippet in extraction.snippets:
+        exec(snippet.code, namespace)
+    assert namespace["solve"](1) == pytest.approx(3 * 3.141592653589793)
+
+
+def test_cell_python_keeps_line_numbers():
+    assert cell_python("x = 1\n%time y = 2\nz = 3").splitlines()[::2] == ["x = 1", "z = 3"]
+    assert cell_python("\n\n%%time\ndef f():\n    pass").splitlines()[3] == "def f():"
+    assert cell_python("%%bash\necho hi") is None and cell_python("%%timeit\nx = 1") is None
+    assert "np.mean?" not in cell_python("np.mean?\nx = 'why?'") and "'why?'" in cell_python("x = 'why?'")
+
+
+def test_in_place_changes_after_a_definition_are_taken_in_notebook_order():
+    extraction = extract(cells(
+        "ACTS = {}\nVOCAB = ['<pad>']",
+        "ACTS['relu'] = lambda x: max(x, 0)\nVOCAB.append('<unk>')\nCOUNT = 0\nCOUNT += 2",
+        "for word in ['a', 'b']:\n    VOCAB.append(word)",
+        "ACTS.update(linear=linear)",
+        "def linear(x):\n    return x",
+        "def solve(name, x):\n    return ACTS[name](x), VOCAB, COUNT",
+    ), ["solve"])
+    namespace: dict = {}
+    for snippet in extraction.snippets:
+        exec(snippet.code, namespace)
+    assert namespace["solve"]("linear", -2) == (-2, ["<pad>", "<unk>", "a", "b"], 2)
+    assert namespace["solve"]("relu", -2)[0] == 0
+
+
+def test_a_redefinition_drops_the_changes_made_before_it():
+    extraction = extract(cells("ACTS = {}", "ACTS['old'] = 1", "ACTS = {'new': 2}", "def solve():\n    return ACTS"),
+                         ["solve"])
+    assert "ACTS['old']" not in code_of(extraction)
+
+
+def test_statements_left_out_on_a_needed_name_are_named_and_exploration_is_not():
+    extraction = extract(cells(
+        "import keras\nmodel = keras.Sequential()",
+        "model.fit(x, y, epochs=150)\nprint(model)\nother.fit(x)\nkeras.utils.set_random_seed(0)",
+        "def solve():\n    return model",
+    ), ["solve"])
+    assert "fit" not in code_of(extraction)
+    assert extraction.left_out == ("cell 2, line 1: model.fit(x, y, epochs=150)",)
 
 
 def test_decorators_are_kept_with_their_function():
     extraction = extract(cells("import functools", "@functools.cache\ndef solve():\n    return 1"), ["solve"])
     assert extraction.snippets[-1].code.startswith("@functools.cache")
     assert extraction.snippets[-1].line == 1
-
-
-def test_without_magics_keeps_line_numbers():
-    assert without_magics("x = 1\n%time y = 2\nz = 3").splitlines() == ["x = 1", "", "z = 3"]
-    assert without_magics("%%bash\necho hi") is None
 
 
 def test_reads_ipynb_and_percent_files(tmp_path: Path):

@@ -12,7 +12,7 @@ from grader.grading import Attempt
 from grader.runner import Reply
 from grader.results import Status
 from grader.spec import Threshold
-from grader.verdict import judge_training, unsuccessful
+from grader.verdict import compare_architectures, judge_training, unsuccessful
 
 # 8.4's kind of threshold, with numbers of this file's own so that recalibrating 8.4 leaves it alone
 BOUNDS = Threshold("log_loss", maximum=0.60, max_gap=0.25, training=0.55)
@@ -75,3 +75,21 @@ def test_a_numpy_array_meeting_a_gpu_tensor_is_explained():
     result = unsuccessful(REGULARISE, "", [Reply("error", {"error": error})])
     assert result.status is Status.ERROR
     assert result.message.startswith(error) and "combine them with keras.ops, such as ops.add(z, bias)" in result.message
+
+
+def _dense(units: int, activation: str, params: int) -> dict:
+    return {"type": "Dense", "params": params, "units": units, "activation": activation, "output_shape": [None, units]}
+
+
+def test_a_model_right_but_for_separate_activation_layers_is_told_so_in_those_words():
+    expected = {"inputs": [[None, 8]], "outputs": [[None, 1]], "params": 121,
+                "layers": [_dense(12, "relu", 108), _dense(1, "sigmoid", 13)]}
+    separate = {**expected, "layers": [_dense(12, "linear", 108), {"type": "Activation", "params": 0, "activation": "relu"},
+                                       _dense(1, "sigmoid", 13)]}
+    comparison = compare_architectures(separate, expected)
+    assert not comparison.ok
+    assert comparison.message.startswith("your model applies activations as separate Activation layers")
+    assert "Dense(12, activation='relu'), not Dense(12, activation='linear') followed by Activation('relu')" in comparison.message
+    wrong_units = {**separate, "layers": [_dense(10, "linear", 90), *separate["layers"][1:]]}
+    assert "separate Activation" not in compare_architectures(wrong_units, expected).message
+    assert compare_architectures(expected, expected).ok
