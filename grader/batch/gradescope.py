@@ -33,6 +33,7 @@ from typing import Any
 
 from ..chapters import PROJECT_ROOT, Chapter, resolve
 from ..results import Status
+from ..spec import ExerciseSpec
 from .classroom import ClassPlan, stored_grading
 from .exports import fewest_points
 from .store import FAULT, GRADED, Grading
@@ -178,7 +179,7 @@ def results_json(chapter: Chapter, gradings: list[Grading], config: BundleConfig
             "output": f"Graded on {on} (Keras {gradings[0].keras_version}), seed {config.seed}.", "tests": tests}
 
 
-def _exercise_test(exercise: Any, gradings: list[Grading], visibility: str) -> dict[str, Any]:
+def _exercise_test(exercise: ExerciseSpec, gradings: list[Grading], visibility: str) -> dict[str, Any]:
     outcomes = [(g.backend, r) for g in gradings for r in g.results if r.id == exercise.id]
     counted = [result for _, result in outcomes if result.status is not Status.SKIPPED]
     lines = []
