@@ -43,7 +43,7 @@ USAGE_ERROR = 2
 
 def fail_usage(message: str) -> typer.Exit:
     """Print a one-line reason and return the exit for a usage or setup error."""
-    errors.print(f"[bold red]error:[/] {escape(message)}")
+    errors.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(USAGE_ERROR)
 
 
@@ -330,7 +330,12 @@ from .batch import commands as _instructor_commands  # noqa: E402  registers `gr
 
 def main() -> None:
     """The console script's entry point."""
-    app(prog_name="grader")
+    try:
+        app(prog_name="grader")
+    except SpecError as error:
+        # A course author's mistake in a manifest, found wherever the manifest is first loaded.
+        errors.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
+        sys.exit(USAGE_ERROR)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import functools
 import hashlib
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -351,3 +352,19 @@ def load_bible_pairs() -> tuple[np.ndarray, np.ndarray]:
     english = np.array([row[1] for row in rows], dtype=str)
     spanish = np.array([row[2] for row in rows], dtype=str)
     return english, spanish
+
+
+# What a manifest may name: `data = { dataset = ... }` splits one of these into training, validation and
+# held-out rows (grader/inputs.py), and an input `sentences = ...` draws rows from one of these corpora.
+TRAINING_SETS: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
+    "pima": load_pima,
+    "mnist_5k": load_mnist_5k,
+    "sunspots": load_sunspots,  # (dates, values): windowed with `window`
+    "rotten_tomatoes": load_rotten_tomatoes,  # (texts, labels): encoded with `vocabulary` and `length`
+    "spoken_digits": load_spoken_digits,  # zero-padded sequences of MFCC frames
+}
+CORPORA: dict[str, Callable[[], np.ndarray]] = {
+    "rotten_tomatoes": lambda: load_rotten_tomatoes()[0],
+    "bible_en": lambda: load_bible_pairs()[0],
+    "bible_es": lambda: load_bible_pairs()[1],
+}

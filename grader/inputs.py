@@ -16,7 +16,7 @@ held-out part stays with the grader.
 from __future__ import annotations
 
 import zlib
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -24,21 +24,6 @@ from . import data, text
 from .spec import DataSplit, ExerciseSpec
 
 Arrays = dict[str, np.ndarray]
-
-_DATASETS: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
-    "pima": data.load_pima,
-    "mnist_5k": data.load_mnist_5k,
-    "sunspots": data.load_sunspots,  # (dates, values): windowed with `window`
-    "rotten_tomatoes": data.load_rotten_tomatoes,  # (texts, labels): encoded with `vocabulary` and `length`
-    "spoken_digits": data.load_spoken_digits,  # zero-padded sequences of MFCC frames
-}
-
-_CORPORA: dict[str, Callable[[], np.ndarray]] = {
-    "rotten_tomatoes": lambda: data.load_rotten_tomatoes()[0],
-    "bible_en": lambda: data.load_bible_pairs()[0],
-    "bible_es": lambda: data.load_bible_pairs()[1],
-}
-
 
 def exercise_seed(run_seed: int, exercise_id: str, trial: int = 0) -> int:
     """A seed for one trial of one exercise, stable for a given run seed."""
@@ -68,7 +53,7 @@ def generate_inputs(exercise: ExerciseSpec, seed: int, dims: dict[str, Any] | No
 def _generate(name: str, rule: dict[str, Any], dims: dict[str, int], rng: np.random.Generator,
               earlier: Arrays) -> np.ndarray:
     if "sentences" in rule:
-        corpus = _CORPORA[rule["sentences"]]()
+        corpus = data.CORPORA[rule["sentences"]]()
         rows = rng.choice(len(corpus), size=_shape([rule["rows"]], dims, rng)[0], replace=False)
         return corpus[np.sort(rows)]
     if "perturb" in rule:
@@ -138,7 +123,7 @@ def split_dataset(split: DataSplit, seed: int) -> tuple[Arrays, Arrays]:
         `({x_train, y_train, x_val, y_val}, {x_test, y_test})`. With
         `standardize`, values are scaled with training-split statistics only.
     """
-    features, labels = _DATASETS[split.dataset]()
+    features, labels = data.TRAINING_SETS[split.dataset]()
     if split.window:
         features, labels = series_windows(labels, split.window)
     n = len(features)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# The metrics a manifest's `threshold = { metric = ... }` may name.
+METRICS = ("accuracy", "roc_auc", "log_loss", "mae", "rmse", "mae_vs_last_value")
+
 
 def compute_metric(name: str, rows: dict[str, np.ndarray], predictions: np.ndarray, split: str = "test") -> float:
     """The metric `name` of `predictions` on the rows `x_<split>`, `y_<split>` (the held-out split by default).
@@ -32,7 +35,7 @@ def compute_metric(name: str, rows: dict[str, np.ndarray], predictions: np.ndarr
     if name in ("mae", "rmse"):
         error = np.asarray(predictions, np.float64).reshape(-1) - np.asarray(y_true, np.float64).reshape(-1)
         return float(np.mean(np.abs(error)) if name == "mae" else np.sqrt(np.mean(error**2)))
-    raise ValueError(f"Unknown metric {name!r}: expected accuracy, roc_auc, log_loss, mae, rmse or mae_vs_last_value.")
+    raise ValueError(f"Unknown metric {name!r}: expected one of {', '.join(METRICS)}.")
 
 
 _NAMES = {"roc_auc": "ROC AUC", "log_loss": "log loss", "mae": "MAE", "rmse": "RMSE",

@@ -9,11 +9,17 @@ manifest fails loudly instead of silently grading with a default.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import difflib
+import typing
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
+import numpy as np
 import tomllib
+
+from .data import CORPORA, TRAINING_SETS
+from .metrics import METRICS
 
 SCHEMA_VERSION = 1
 BACKENDS = ("jax", "tensorflow", "torch")
@@ -196,6 +202,10 @@ class ChapterSpec:
 def load_chapter_spec(path: Path) -> ChapterSpec:
     """Read and validate a chapter manifest.
 
+    Every table is checked here, at load: an unknown key, a value of the wrong type, a dataset,
+    metric, corpus or dimension that does not exist raise a one-line SpecError naming the file,
+    the exercise, the key and the fix, before anything is graded.
+
     Args:
         path: the `.toml` manifest.
 
@@ -216,60 +226,64 @@ def load_chapter_spec(path: Path) -> ChapterSpec:
         raise SpecError(
             f"{path}: expected schema = {SCHEMA_VERSION}. Received: schema={schema!r}."
         )
-    chapter = _require(raw, "chapter", path)
-    number = int(_require(chapter, "number", path))
+    _refuse_unknown(raw, ("schema", "chapter", "exercises"), f"{path}", "the manifest")
+    chapter = _table(_require(raw, "chapter", path), f"{path}", "[chapter]")
+    _refuse_unknown(chapter, ("number", "title", "title_zh"), f"{path}", "[chapter]")
+    number = _typed(_require(chapter, "number", path), int, f"{path}: [chapter] number")
     exercises = tuple(
-        _parse_exercise(entry, path) for entry in raw.get("exercises", [])
+        _parse_exercise(_table(entry, f"{path}", "[[exercises]]"), path) for entry in raw.get("exercises", [])
     )
     _check_ids(number, exercises, path)
     return ChapterSpec(
         number=number,
-        title=str(_require(chapter, "title", path)),
-        title_zh=str(_require(chapter, "title_zh", path)),
+        title=_typed(_require(chapter, "title", path), str, f"{path}: [chapter] title"),
+        title_zh=_typed(_require(chapter, "title_zh", path), str, f"{path}: [chapter] title_zh"),
         exercises=exercises,
     )
 
 
-_EXERCISE_KEYS = {
+_EXERCISE_KEYS = (
     "id", "title", "kind", "entry", "points", "hints", "timeout_s", "trials",
     "inputs", "dims", "tolerance", "mistakes", "data", "threshold", "budget_s", "probe", "speed", "backends",
     "memory_mb",
-}
+)
 
 
 def _parse_exercise(raw: dict[str, Any], path: Path) -> ExerciseSpec:
-    unknown = set(raw) - _EXERCISE_KEYS
     where = f"{path}: exercise {raw.get('id', '?')}"
-    if unknown:
-        raise SpecError(f"{where}: unknown keys {sorted(unknown)}.")
+    _refuse_unknown(raw, _EXERCISE_KEYS, where, "the exercise")
     kind = _require(raw, "kind", where)
     if kind not in KINDS:
-        raise SpecError(f"{where}: kind must be one of {KINDS}. Received: kind={kind!r}.")
-    hints = tuple(raw.get("hints", ()))
+        raise SpecError(f"{where}: kind {kind!r} is not a kind of exercise. {_suggest(kind, KINDS)}")
+    hints = tuple(_typed(h, str, f"{where}: a hint") for h in _typed(raw.get("hints", []), list, f"{where}: hints"))
     if not hints:
         raise SpecError(f"{where}: every exercise needs at least one hint.")
-    tolerance, backend_tolerance = _parse_tolerance(raw.get("tolerance", {}), where)
+    tolerance, backend_tolerance = _parse_tolerance(_table(raw.get("tolerance", {}), where, "tolerance"), where)
+    dims = _parse_dims(_table(raw.get("dims", {}), where, "dims"), where, "dims")
+    inputs = _table(raw.get("inputs", {}), where, "inputs")
+    _check_inputs(inputs, dims, where)
     exercise = ExerciseSpec(
-        id=str(_require(raw, "id", where)),
-        title=str(_require(raw, "title", where)),
+        id=_typed(_require(raw, "id", where), str, f"{where}: id"),
+        title=_typed(_require(raw, "title", where), str, f"{where}: title"),
         kind=kind,
-        entry=str(_require(raw, "entry", where)),
-        points=int(_require(raw, "points", where)),
+        entry=_typed(_require(raw, "entry", where), str, f"{where}: entry"),
+        points=_typed(_require(raw, "points", where), int, f"{where}: points"),
         hints=hints,
-        timeout_s=float(raw.get("timeout_s", 60.0)),
-        memory_bytes=int(raw["memory_mb"]) * 1024**2 if "memory_mb" in raw else None,
-        trials=int(raw.get("trials", 1)),
-        inputs=dict(raw.get("inputs", {})),
-        dims=dict(raw.get("dims", {})),
+        timeout_s=_typed(raw.get("timeout_s", 60.0), float, f"{where}: timeout_s"),
+        memory_bytes=_typed(raw["memory_mb"], int, f"{where}: memory_mb") * 1024**2 if "memory_mb" in raw else None,
+        trials=_typed(raw.get("trials", 1), int, f"{where}: trials"),
+        inputs=inputs,
+        dims=dims,
         tolerance=tolerance,
         backend_tolerance=backend_tolerance,
-        mistakes=tuple(Mistake(**m) for m in raw.get("mistakes", ())),
-        data=DataSplit(**raw["data"]) if "data" in raw else None,
+        mistakes=tuple(_record(Mistake, m, where, "a mistake") for m in _typed(raw.get("mistakes", []), list,
+                                                                                 f"{where}: mistakes")),
+        data=_parse_data(raw["data"], where) if "data" in raw else None,
         threshold=_parse_threshold(raw.get("threshold"), where),
-        budget_s={k: float(v) for k, v in raw.get("budget_s", {}).items()},
-        probe=str(raw.get("probe", "")),
-        speed=Speed(**raw["speed"]) if "speed" in raw else None,
-        backends=tuple(raw.get("backends", BACKENDS)),
+        budget_s=_parse_budget(_table(raw.get("budget_s", {}), where, "budget_s"), where),
+        probe=_typed(raw.get("probe", ""), str, f"{where}: probe"),
+        speed=_parse_speed(raw["speed"], dims, where) if "speed" in raw else None,
+        backends=_parse_backends(raw.get("backends", list(BACKENDS)), where),
     )
     _check_kind_fields(exercise, where)
     return exercise
@@ -278,37 +292,141 @@ def _parse_exercise(raw: dict[str, Any], path: Path) -> ExerciseSpec:
 def _parse_tolerance(
     raw: dict[str, Any], where: str
 ) -> tuple[Tolerance, dict[str, Tolerance]]:
-    default = Tolerance(**{k: float(v) for k, v in raw.items() if k in ("rtol", "atol")})
+    _refuse_unknown(raw, ("rtol", "atol", *BACKENDS), where, "tolerance")
+    default = _record(Tolerance, {k: v for k, v in raw.items() if k not in BACKENDS}, where, "tolerance")
     per_backend = {}
     for backend in BACKENDS:
         if backend in raw:
-            values = {"rtol": default.rtol, "atol": default.atol, **raw[backend]}
-            per_backend[backend] = Tolerance(**{k: float(v) for k, v in values.items()})
-    unknown = set(raw) - {"rtol", "atol", *BACKENDS}
-    if unknown:
-        raise SpecError(f"{where}: unknown tolerance keys {sorted(unknown)}.")
+            values = {"rtol": default.rtol, "atol": default.atol, **_table(raw[backend], where, f"tolerance.{backend}")}
+            per_backend[backend] = _record(Tolerance, values, where, f"tolerance.{backend}")
     return default, per_backend
 
 
-def _parse_threshold(raw: dict[str, Any] | None, where: str) -> Threshold | None:
+def _parse_data(raw: Any, where: str) -> DataSplit:
+    split = _record(DataSplit, raw, where, "data")
+    if split.dataset not in TRAINING_SETS:
+        raise SpecError(f"{where}: data: there is no dataset {split.dataset!r}. {_suggest(split.dataset, TRAINING_SETS)}")
+    if not (0 < split.test_fraction < 1 and 0 <= split.val_fraction < 1 and split.test_fraction + split.val_fraction < 1):
+        raise SpecError(f"{where}: data: test_fraction and val_fraction must be fractions that leave training rows. "
+                        f"Received: {split.test_fraction} and {split.val_fraction}.")
+    return split
+
+
+def _parse_threshold(raw: Any, where: str) -> Threshold | None:
     if raw is None:
         return None
+    raw = _table(raw, where, "threshold")
     if ("min" in raw) == ("max" in raw):
         raise SpecError(f"{where}: a threshold needs exactly one of min or max. Received: {raw!r}")
     direction = "min" if "min" in raw else "max"
-    unknown = set(raw) - {"metric", "min", "max", "max_gap", f"{direction}_training"}
-    if unknown:
-        raise SpecError(f"{where}: unknown threshold keys {sorted(unknown)} (a {direction} threshold takes "
-                        f"max_gap and {direction}_training).")
-    bound = {"minimum": float(raw["min"])} if direction == "min" else {"maximum": float(raw["max"])}
-    max_gap = float(raw["max_gap"]) if "max_gap" in raw else None
-    training = float(raw[f"{direction}_training"]) if f"{direction}_training" in raw else None
-    return Threshold(metric=str(_require(raw, "metric", where)), max_gap=max_gap, training=training, **bound)
+    _refuse_unknown(raw, ("metric", direction, "max_gap", f"{direction}_training"), where, f"a {direction} threshold")
+    metric = _typed(_require(raw, "metric", where), str, f"{where}: threshold metric")
+    if metric not in METRICS:
+        raise SpecError(f"{where}: threshold: there is no metric {metric!r}. {_suggest(metric, METRICS)}")
+    number = {key: _typed(raw[key], float, f"{where}: threshold {key}")
+              for key in (direction, "max_gap", f"{direction}_training") if key in raw}
+    bound = {"minimum": number["min"]} if direction == "min" else {"maximum": number["max"]}
+    return Threshold(metric=metric, max_gap=number.get("max_gap"), training=number.get(f"{direction}_training"),
+                     **bound)
+
+
+def _parse_speed(raw: Any, dims: dict[str, Any], where: str) -> Speed:
+    speed = _record(Speed, raw, where, "speed")
+    _refuse_unknown(speed.dims, dims, where, "speed.dims")
+    return Speed(speed.max_ratio, speed.repeats, _parse_dims(speed.dims, where, "speed.dims"))
+
+
+def _parse_budget(raw: dict[str, Any], where: str) -> dict[str, float]:
+    _refuse_unknown(raw, BACKENDS, where, "budget_s")
+    return {backend: _typed(seconds, float, f"{where}: budget_s {backend}") for backend, seconds in raw.items()}
+
+
+def _parse_backends(raw: Any, where: str) -> tuple[str, ...]:
+    backends = tuple(_typed(b, str, f"{where}: a backend") for b in _typed(raw, list, f"{where}: backends"))
+    for backend in backends:
+        if backend not in BACKENDS:
+            raise SpecError(f"{where}: backends: there is no backend {backend!r}. {_suggest(backend, BACKENDS)}")
+    return backends
+
+
+def _parse_dims(raw: dict[str, Any], where: str, table: str) -> dict[str, Any]:
+    for name, size in raw.items():
+        _check_size(size, f"{where}: {table} {name}")
+    return dict(raw)
+
+
+# The rules an input may follow (the key that names the rule) and the options each one takes.
+INPUT_RULES: dict[str, tuple[str, ...]] = {
+    "normal": ("loc", "scale", "dtype"),
+    "uniform": ("low", "high", "dtype"),
+    "integers": ("low", "high", "dtype"),
+    "choice": (),
+    "value": (),
+    "seed": (),
+    "mask": ("p", "dtype"),
+    "sentences": ("rows",),
+    "perturb": ("drop",),
+}
+_REQUIRED_OPTIONS = {"integers": ("high",), "sentences": ("rows",)}
+_SHAPED_RULES = ("normal", "uniform", "integers", "mask")
+
+
+def _check_inputs(inputs: dict[str, Any], dims: dict[str, Any], where: str) -> None:
+    """Every input names one known rule, with known options, known dimensions and known corpora."""
+    for position, (name, rule) in enumerate(inputs.items()):
+        what = f"{where}: input {name!r}"
+        rule = _table(rule, where, f"input {name!r}")
+        named = [key for key in rule if key in INPUT_RULES]
+        if len(named) != 1:
+            unknown = [key for key in rule if key not in INPUT_RULES]
+            guess = _suggest(unknown[0], INPUT_RULES) if unknown and not named else ""
+            raise SpecError(f"{what} must name exactly one rule of {', '.join(INPUT_RULES)}. "
+                            f"Received: {', '.join(rule) or 'none'}. {guess}".rstrip())
+        kind = named[0]
+        _refuse_unknown({k: v for k, v in rule.items() if k != kind}, INPUT_RULES[kind], what, f"a {kind} rule")
+        for option in _REQUIRED_OPTIONS.get(kind, ()):
+            if option not in rule:
+                raise SpecError(f"{what}: a {kind} rule needs {option!r}.")
+        if kind in _SHAPED_RULES:
+            _check_shape(rule[kind], dims, what)
+        if kind == "sentences":
+            if rule["sentences"] not in CORPORA:
+                raise SpecError(f"{what}: there is no corpus {rule['sentences']!r}. {_suggest(rule['sentences'], CORPORA)}")
+            _check_shape([rule["rows"]], dims, what)
+        if kind == "perturb" and rule["perturb"] not in list(inputs)[:position]:
+            raise SpecError(f"{what}: perturb must name an input listed before it. Received: {rule['perturb']!r}. "
+                            f"{_suggest(rule['perturb'], list(inputs)[:position])}")
+        if kind == "choice" and not (isinstance(rule["choice"], list) and rule["choice"]):
+            raise SpecError(f"{what}: choice needs a non-empty list. Received: {rule['choice']!r}.")
+        if "dtype" in rule:
+            try:
+                np.dtype(rule["dtype"])
+            except TypeError:
+                raise SpecError(f"{what}: dtype {rule['dtype']!r} is not a NumPy dtype.") from None
+
+
+def _check_shape(entries: Any, dims: dict[str, Any], what: str) -> None:
+    """A shape: a list of sizes, each a size or the name of a dimension in `dims`."""
+    for entry in _typed(entries, list, f"{what}: the shape"):
+        if isinstance(entry, str):
+            if entry not in dims:
+                raise SpecError(f"{what}: the shape names {entry!r}, which is not in dims. {_suggest(entry, dims)}")
+        else:
+            _check_size(entry, f"{what}: the shape")
+
+
+def _check_size(size: Any, what: str) -> None:
+    """A size: a non-negative integer, or a `[low, high]` range drawn once per trial."""
+    is_int = isinstance(size, int) and not isinstance(size, bool)
+    is_range = (isinstance(size, list) and len(size) == 2 and all(isinstance(s, int) and not isinstance(s, bool)
+                                                                  for s in size) and 0 <= size[0] <= size[1])
+    if not ((is_int and size >= 0) or is_range):
+        raise SpecError(f"{what} must be a size (an integer) or a [low, high] range. Received: {size!r}.")
 
 
 def _check_kind_fields(exercise: ExerciseSpec, where: str) -> None:
-    if not set(exercise.backends) <= set(BACKENDS) or not exercise.backends:
-        raise SpecError(f"{where}: backends must be some of {BACKENDS}. Received: {list(exercise.backends)}")
+    if not exercise.backends:
+        raise SpecError(f"{where}: backends must name at least one of {BACKENDS}.")
     if exercise.kind == "training":
         if exercise.data is None or exercise.threshold is None:
             raise SpecError(f"{where}: a training exercise needs [data] and [threshold].")
@@ -325,6 +443,59 @@ def _check_ids(number: int, exercises: tuple[ExerciseSpec, ...], path: Path) -> 
         if exercise.id in seen:
             raise SpecError(f"{path}: exercise id {exercise.id!r} appears twice.")
         seen.add(exercise.id)
+
+
+def _record(cls: type, raw: Any, where: str, table: str) -> Any:
+    """A frozen record of `cls` from a manifest table: unknown keys, missing keys and wrong types refused."""
+    raw = _table(raw, where, table)
+    known = fields(cls)
+    _refuse_unknown(raw, [f.name for f in known], where, table)
+    for f in known:
+        if f.name not in raw and f.default is MISSING and f.default_factory is MISSING:
+            raise SpecError(f"{where}: {table} needs {f.name!r}.")
+    types = typing.get_type_hints(cls)
+    return cls(**{key: _typed(value, types[key], f"{where}: {table} {key}") for key, value in raw.items()})
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list",
+               dict: "a table"}
+
+
+def _typed(value: Any, expected: Any, what: str) -> Any:
+    """`value` as the type a field declares (an integer is a number too), or a SpecError saying what was expected."""
+    kind = typing.get_origin(expected) or expected
+    is_bool = isinstance(value, bool)
+    if kind is float and isinstance(value, (int, float)) and not is_bool:
+        return float(value)
+    if kind in (int, str, list, dict) and isinstance(value, kind) and not (kind is int and is_bool):
+        return value
+    if kind is bool and is_bool:
+        return value
+    if kind not in _TYPE_NAMES:
+        return value
+    raise SpecError(f"{what} must be {_TYPE_NAMES[kind]}. Received: {value!r}.")
+
+
+def _table(value: Any, where: str, table: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SpecError(f"{where}: {table} must be a table ({{ key = value, ... }}). Received: {value!r}.")
+    return value
+
+
+def _refuse_unknown(raw: Iterable[str], known: Iterable[str], where: str, table: str) -> None:
+    known = list(known)
+    for key in raw:
+        if key not in known:
+            raise SpecError(f"{where}: {table} has no key {key!r}. {_suggest(key, known)}")
+
+
+def _suggest(name: Any, known: Iterable[str]) -> str:
+    """'Did you mean ...?' with the closest known name, else the list of known names."""
+    known = sorted(known)
+    close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
+    if close:
+        return f"Did you mean {close[0]!r}?"
+    return f"Expected one of: {', '.join(known)}." if known else "There are none."
 
 
 def _require(table: dict[str, Any], key: str, where: object) -> Any:
