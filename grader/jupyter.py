@@ -84,8 +84,9 @@ def check(
     Returns:
         The verdict, which Jupyter shows as a table.
 
-    Example:
-        >>> check("4.1")  # in a notebook cell, after defining prepare_data
+    Example, in a notebook cell after the one that defines `prepare_data`::
+
+        check("4.1")
     """
     chapter = chapter_of_exercise(exercise_id)
     with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:

@@ -105,9 +105,10 @@ def worker_environment(backend: str) -> dict[str, str]:
 class Worker:
     """A `python -m grader.worker` process on one backend, restarted on demand.
 
-    Example:
-        >>> with Worker("jax", Path("/tmp/work")) as worker:
-        ...     reply = worker.request({"task": "describe", ...}, timeout_s=30)
+    Example (the request's fields are the worker's protocol, grader/worker/__main__.py)::
+
+        with Worker("jax", Path("/tmp/work")) as worker:
+            reply = worker.request({"task": "describe", ...}, timeout_s=30)
     """
 
     def __init__(self, backend: str, workdir: Path, *, sandboxed: bool = False,
