@@ -10,18 +10,18 @@ threshold and budget, are printed; `--write` keeps them in the chapter's
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import statistics
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 from rich.console import Console
 from rich.table import Table
 
+from . import calibration as calibration_file
 from .chapters import Chapter
 from .grading import Plan, judge_attempt, prepare_attempt, run_learner
 from .inspector import ModelInspector
@@ -173,21 +173,19 @@ def print_calibration(measurements: list[Measurement], console: Console) -> bool
 
 def save_calibration(chapter: Chapter, measurements: list[Measurement]) -> None:
     """Merge the measurements into the chapter's `.calibration.json`."""
-    path = chapter.calibration
-    data = json.loads(path.read_text()) if path.exists() else {"chapter": chapter.name, "exercises": {}}
-    data["measured_on"] = {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()}
+    saved = calibration_file.read(chapter.calibration, chapter.name)
+    exercises = dict(saved.exercises)
     for m in measurements:
         assert m.exercise.threshold is not None
-        entry = data["exercises"].setdefault(m.exercise.id, {"backends": {}})
-        entry["metric"] = m.exercise.threshold.metric
-        entry["command"] = f"grader calibrate {chapter.name} -e {m.exercise.id} --backend all --seeds {len(m.seeds)} --write"
-        entry["backends"][m.backend] = {
-            "seeds": list(m.seeds),
-            "values": [round(v, 6) for v in m.values],
-            "times_s": [round(t, 3) for t in m.times_s],
-            **({"gaps": [round(g, 6) for g in m.gaps]} if m.gaps else {}),
-            **({"training_values": [round(v, 6) for v in m.training_values]} if m.training_values else {}),
-            "keras_version": m.keras_version,
-            "backend_version": m.backend_version,
-        }
-    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        previous = exercises.get(m.exercise.id)
+        backends = dict(previous.backends) if previous else {}
+        backends[m.backend] = calibration_file.Runs(
+            seeds=tuple(m.seeds), values=tuple(round(v, 6) for v in m.values),
+            times_s=tuple(round(t, 3) for t in m.times_s), gaps=tuple(round(g, 6) for g in m.gaps),
+            training_values=tuple(round(v, 6) for v in m.training_values),
+            keras_version=m.keras_version, backend_version=m.backend_version,
+        )
+        command = f"grader calibrate {chapter.name} -e {m.exercise.id} --backend all --seeds {len(m.seeds)} --write"
+        exercises[m.exercise.id] = calibration_file.ThresholdRuns(m.exercise.threshold.metric, command, backends)
+    machine = {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()}
+    calibration_file.write(chapter.calibration, replace(saved, measured_on=machine, exercises=exercises))

@@ -20,6 +20,7 @@ from rich.markup import escape
 from . import backends as backend_lookup
 from . import progress
 from . import reference_cache, sandbox
+from .calibration import CalibrationError
 from .chapters import COURSE_DIR, Chapter, UnknownChapter, chapter_of_exercise, discover, resolve
 from .grading import Plan, grade
 from .notebook import NotebookError
@@ -332,8 +333,8 @@ def main() -> None:
     """The console script's entry point."""
     try:
         app(prog_name="grader")
-    except SpecError as error:
-        # A course author's mistake in a manifest, found wherever the manifest is first loaded.
+    except (SpecError, CalibrationError) as error:
+        # A course author's mistake in a manifest or a calibration file, found wherever it is first read.
         errors.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
         sys.exit(USAGE_ERROR)
 

@@ -9,9 +9,8 @@ largest absolute and relative differences beside the manifest's tolerance.
 from __future__ import annotations
 
 import itertools
-import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -19,6 +18,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from . import calibration as calibration_file
 from .chapters import Chapter
 from .inputs import exercise_seed, generate_inputs
 from .notebook import read_code_cells
@@ -104,11 +104,9 @@ def print_spreads(spreads: list[Spread], console: Console) -> bool:
 
 def save_spreads(chapter: Chapter, spreads: list[Spread]) -> None:
     """Merge the spreads into the chapter's `.calibration.json` under `tolerances`."""
-    path = chapter.calibration
-    data = json.loads(path.read_text()) if path.exists() else {"chapter": chapter.name, "exercises": {}}
+    saved = calibration_file.read(chapter.calibration, chapter.name)
+    tolerances = dict(saved.tolerances)
     for spread in spreads:
-        data.setdefault("tolerances", {})[spread.exercise.id] = {
-            "seeds": spread.seeds, "max_abs_diff": spread.max_abs, "max_rel_diff": spread.max_rel,
-            "command": f"grader calibrate {chapter.name} --tolerances --backend all --seeds {spread.seeds} --write",
-        }
-    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        command = f"grader calibrate {chapter.name} --tolerances --backend all --seeds {spread.seeds} --write"
+        tolerances[spread.exercise.id] = calibration_file.Spread(spread.seeds, spread.max_abs, spread.max_rel, command)
+    calibration_file.write(chapter.calibration, replace(saved, tolerances=tolerances))

@@ -1,5 +1,5 @@
 """What may import what: the grader's own process never loads a deep-learning framework, and the core
-(specs, comparison, metrics, results) depends on nothing that runs or shows a grading."""
+(specs, comparison, metrics, results, calibration files) depends on nothing that runs or shows a grading."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 GRADER = Path(__file__).resolve().parents[1] / "grader"
 FRAMEWORKS = ("keras", "tensorflow", "torch", "jax")
 # The core, and the course data it may read (the names of datasets and corpora a manifest may use).
-CORE = {"spec", "compare", "metrics", "results"}
+CORE = {"spec", "compare", "metrics", "results", "calibration"}
 CORE_MAY_IMPORT = CORE | {"data", "text"}
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import runpy
 from pathlib import Path
 
 import pytest
 
+from grader import calibration
 from grader.calibrate import MARGIN_REQUIRED_SDS, PASS_RATE_REQUIRED, margins
 from grader.chapters import discover
 
@@ -18,20 +18,20 @@ MIN_SEEDS = 20
 @pytest.mark.parametrize(("chapter", "exercise"), TRAINING, ids=[e.id for _, e in TRAINING])
 def test_committed_measurements_support_the_threshold_on_every_backend(chapter, exercise):
     assert chapter.calibration.exists(), f"run: grader calibrate {chapter.name} --backend all --write"
-    measured = json.loads(chapter.calibration.read_text())["exercises"][exercise.id]
-    assert measured["metric"] == exercise.threshold.metric
+    measured = calibration.read(chapter.calibration, chapter.name).exercises[exercise.id]
+    assert measured.metric == exercise.threshold.metric
     for backend in exercise.backends:
-        runs = measured["backends"][backend]
-        assert len(runs["values"]) >= MIN_SEEDS
+        runs = measured.backends[backend]
+        assert len(runs.values) >= MIN_SEEDS and None not in runs.values + runs.times_s
         threshold = exercise.threshold
-        unread = [None] * len(runs["values"])
-        gaps, training = runs.get("gaps") or unread, runs.get("training_values") or unread
+        unread = (None,) * len(runs.values)
+        gaps, training = runs.gaps or unread, runs.training_values or unread
         if threshold.reads_training_rows:  # measured where the training rows are read
             assert None not in gaps + training, f"{exercise.id} reads the training rows: recalibrate"
         passes = [
             threshold.passes(value) and threshold.gap_within(gap) and threshold.training_within(trained)
             and seconds <= exercise.budget_s[backend]
-            for value, seconds, gap, trained in zip(runs["values"], runs["times_s"], gaps, training)
+            for value, seconds, gap, trained in zip(runs.values, runs.times_s, gaps, training)
         ]
         assert sum(passes) / len(passes) >= PASS_RATE_REQUIRED, (backend, runs)
 
@@ -39,10 +39,10 @@ def test_committed_measurements_support_the_threshold_on_every_backend(chapter, 
 @pytest.mark.parametrize(("chapter", "exercise"), TRAINING, ids=[e.id for _, e in TRAINING])
 def test_every_bound_sits_well_clear_of_the_references_runs(chapter, exercise):
     # A 99% pass rate over 20 seeds cannot see a 1-in-200 failure; CI and learners would.
-    measured = json.loads(chapter.calibration.read_text())["exercises"][exercise.id]
+    measured = calibration.read(chapter.calibration, chapter.name).exercises[exercise.id]
     for backend in exercise.backends:
-        runs = measured["backends"][backend]
-        found = margins(exercise.threshold, runs["values"], runs.get("gaps", ()), runs.get("training_values", ()))
+        runs = measured.backends[backend]
+        found = margins(exercise.threshold, runs.values, runs.gaps, runs.training_values)
         assert min(found.values()) >= MARGIN_REQUIRED_SDS, (exercise.id, backend, found)
 
 

@@ -190,7 +190,7 @@ def test_thresholds_pass_rate_counts_value_and_time(chapter_copy: Chapter) -> No
                 "keras_version": "3.12.0", "backend_version": "0.7.2"},
         "torch": {"seeds": [0], "values": [None], "times_s": [1.0]},
     }
-    calibration = {"chapter": "chapter4", "exercises": {"4.3": {"metric": "accuracy", "backends": backends}}}
+    calibration = {"version": 1, "chapter": "chapter4", "exercises": {"4.3": {"metric": "accuracy", "backends": backends}}}
     chapter_copy.calibration.write_text(json.dumps(calibration), encoding="utf-8")
     rows = {line.split("|")[1].strip(): line for line in threshold_pages.thresholds_page([chapter_copy], {}).splitlines()
             if line.startswith("| ")}

@@ -1,18 +1,19 @@
 """The thresholds page: each training exercise's threshold and budget beside its calibration.
 
 The threshold and the time budgets come from the chapter's manifest; the measurements from
-`solutions/<stem>.calibration.json`, written by `grader calibrate ... --write`. That file is read
-defensively: a missing file, exercise or backend reads as "not calibrated yet".
+`solutions/<stem>.calibration.json`, written by `grader calibrate ... --write` and read with
+`grader.calibration.read`: a missing file, exercise or backend reads as "not calibrated yet", and a
+file that cannot be read is named on the page, with the reason, instead of stopping the build.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from grader import calibration as calibration_file
 from grader.chapters import Chapter
 from grader.spec import BACKENDS, ExerciseSpec, Threshold
 
@@ -54,52 +55,39 @@ class Measured:
         return sum(passed) / len(passed) if passed else 0.0
 
 
-def bounds_of(exercise: ExerciseSpec, calibrated: Mapping[str, Any]) -> Bounds | None:
-    """The manifest's threshold (min or max); the calibration's own if the manifest has none."""
+def bounds_of(exercise: ExerciseSpec) -> Bounds | None:
+    """The manifest's threshold, as this page writes it."""
     threshold = exercise.threshold
-    if threshold is not None:
-        return Bounds(threshold.metric, _number(threshold.minimum), _number(threshold.maximum),
-                      _number(threshold.max_gap), _number(threshold.training))
-    raw = calibrated.get("threshold")
-    if isinstance(raw, Mapping) and ("min" in raw or "max" in raw):
-        return Bounds(str(calibrated.get("metric", raw.get("metric", "metric"))), _number(raw.get("min")), _number(raw.get("max")))
-    return None
+    if threshold is None:
+        return None
+    return Bounds(threshold.metric, threshold.minimum, threshold.maximum, threshold.max_gap, threshold.training)
 
 
-def read_calibration(chapter: Chapter) -> tuple[dict[str, Any], str]:
-    """The calibration's `exercises` table, and a note on the file (where it was measured, or why it is unusable)."""
+def read_calibration(chapter: Chapter) -> tuple[dict[str, calibration_file.ThresholdRuns], str]:
+    """The calibration's exercises, and a note on the file (where it was measured, or why it is unusable)."""
     name = f"`{chapter.calibration.name}`"
     if not chapter.calibration.is_file():
         return {}, f"{name} does not exist yet."
     try:
-        data = json.loads(chapter.calibration.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        return {}, f"{name} could not be read ({type(error).__name__}: {error})."
-    exercises = data.get("exercises") if isinstance(data, dict) else None
-    if not isinstance(exercises, dict):
-        return {}, f"{name} has no `exercises` table."
-    machine = data.get("measured_on")
-    if isinstance(machine, dict) and machine:
-        described = ", ".join(f"{key} {value}" for key, value in machine.items())
-        return exercises, f"Measured on: {described} ({name})."
-    return exercises, f"From {name}."
+        calibration = calibration_file.read(chapter.calibration, chapter.name)
+    except calibration_file.CalibrationError as error:
+        return {}, f"{name} could not be read ({error})."
+    if calibration.measured_on:
+        described = ", ".join(f"{key} {value}" for key, value in calibration.measured_on.items())
+        return calibration.exercises, f"Measured on: {described} ({name})."
+    return calibration.exercises, f"From {name}."
 
 
-def measured_of(raw: Any) -> Measured | None:
+def measured_of(runs: calibration_file.Runs | None) -> Measured | None:
     """One backend's entry of the calibration, or None if it has no measurements."""
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("values"), list):
+    if runs is None:
         return None
-    times = raw.get("times_s") if isinstance(raw.get("times_s"), list) else []
-    gaps = raw.get("gaps") if isinstance(raw.get("gaps"), list) else []
-    training = raw.get("training_values") if isinstance(raw.get("training_values"), list) else []
-    return Measured(
-        values=tuple(_number(v) for v in raw["values"]),
-        times_s=tuple(_number(t) for t in times),
-        gaps=tuple(_number(g) for g in gaps),
-        training_values=tuple(_number(v) for v in training),
-        keras_version=str(raw.get("keras_version", "")),
-        backend_version=str(raw.get("backend_version", "")),
-    )
+    def finite(numbers: tuple[float | None, ...]) -> tuple[float | None, ...]:
+        return tuple(_number(n) for n in numbers)
+
+    return Measured(values=finite(runs.values), times_s=finite(runs.times_s), gaps=finite(runs.gaps),
+                    training_values=finite(runs.training_values), keras_version=runs.keras_version,
+                    backend_version=runs.backend_version)
 
 
 def thresholds_page(chapters: list[Chapter], pages: Mapping[str, str]) -> str:
@@ -151,9 +139,8 @@ def _chapter_section(chapter: Chapter, page: str | None) -> list[str]:
     return lines
 
 
-def _exercise_section(chapter: Chapter, exercise: ExerciseSpec, calibrated: Any) -> list[str]:
-    calibrated = calibrated if isinstance(calibrated, Mapping) else {}
-    bounds = bounds_of(exercise, calibrated)
+def _exercise_section(chapter: Chapter, exercise: ExerciseSpec, calibrated: calibration_file.ThresholdRuns | None) -> list[str]:
+    bounds = bounds_of(exercise)
     budgets = ", ".join(f"{backend} {seconds:g} s" for backend, seconds in exercise.budget_s.items())
     lines = [
         f"### {exercise.id} {exercise.title}",
@@ -161,7 +148,7 @@ def _exercise_section(chapter: Chapter, exercise: ExerciseSpec, calibrated: Any)
         f"Threshold: **{bounds or 'none'}** on held-out data. Time budget: {budgets or 'none'}.",
         "",
     ]
-    backends = calibrated.get("backends") if isinstance(calibrated.get("backends"), Mapping) else {}
+    backends = calibrated.backends if calibrated else {}
     if not backends:
         command = f"grader calibrate {chapter.name} -e {exercise.id} --backend all --seeds 20 --write"
         return lines + [f"Not calibrated yet. Run `{command}`.", ""]
