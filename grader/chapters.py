@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from .locations import PROJECT_ROOT
 from .spec import ChapterSpec, load_chapter_spec
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS_DIR = PROJECT_ROOT / "solutions"
 COURSE_DIR = PROJECT_ROOT / "course"
 

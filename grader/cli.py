@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import backends as backend_lookup
-from . import progress
+from . import locations, progress
 from . import reference_cache, sandbox
 from .calibration import CalibrationError
 from .chapters import COURSE_DIR, Chapter, UnknownChapter, chapter_of_exercise, discover, resolve
@@ -40,6 +40,7 @@ console = Console(highlight=False, width=_WIDTH)
 errors = Console(stderr=True, highlight=False, width=_WIDTH)
 
 USAGE_ERROR = 2
+NEEDS_A_CHECKOUT = "{what}: run it in a checkout of the course repository, not on an installed package."
 
 
 def fail_usage(message: str) -> typer.Exit:
@@ -250,6 +251,8 @@ def build_command(
     """Generate course/ from solutions/ (the only way course/ changes)."""
     from . import build as builder  # jupytext and nbformat: only for authors, not at every grading
 
+    if locations.INSTALLED and not check_only:
+        raise fail_usage(NEEDS_A_CHECKOUT.format(what="grader build writes course/ from solutions/"))
     chapters = discover()
     try:
         if check_only:
@@ -284,6 +287,8 @@ def calibrate(
     from .calibrate import calibrate_chapter, print_calibration, save_calibration
     from .tolerances import measure_spreads, print_spreads, save_spreads
 
+    if locations.INSTALLED and write:
+        raise fail_usage(NEEDS_A_CHECKOUT.format(what="grader calibrate --write records the measurements beside the manifest"))
     chapter = find_chapter(chapter_name)
     kind = "function" if tolerances else "training"
     exercises = [e for e in select_exercises(chapter, exercise) if e.kind == kind]

@@ -26,7 +26,9 @@ import numpy as np
 
 import tomllib
 
-DATASETS_DIR: Path = Path(__file__).resolve().parents[1] / "datasets"
+from .locations import PROJECT_ROOT
+
+DATASETS_DIR: Path = PROJECT_ROOT / "datasets"
 MANIFEST_NAME = "manifest.toml"
 
 PIMA_FEATURES: tuple[str, ...] = (

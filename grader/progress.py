@@ -15,15 +15,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .chapters import PROJECT_ROOT
+from .locations import INSTALLED, PROJECT_ROOT
 from .results import BackendReport
 
 STATE_VERSION = 1
 
 
 def state_path() -> Path:
-    """Where the state lives."""
-    return Path(os.environ.get("GRADER_STATE") or PROJECT_ROOT / ".grader" / "state.json")
+    """Where the state lives: `$GRADER_STATE`, else `.grader/` in the checkout, else the user's state folder
+    (an installed package's folder is no place for a learner's progress)."""
+    if os.environ.get("GRADER_STATE"):
+        return Path(os.environ["GRADER_STATE"])
+    if INSTALLED:
+        return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "grader" / "state.json"
+    return PROJECT_ROOT / ".grader" / "state.json"
 
 
 def load_state() -> dict[str, Any]:

@@ -29,6 +29,8 @@ import uuid
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from . import locations
+
 MODES = ("auto", "require", "off")
 LIMITS_VARIABLE = "GRADER_LIMITS"  # read by the worker at start-up (grader/worker/__main__.py)
 GIB = 1024**3
@@ -140,7 +142,7 @@ def sandboxed_command(command: list[str], scratch: Path, environment: dict[str, 
     executable = shutil.which("bwrap")
     assert executable is not None, "probe() first"
     # The private /tmp first: the Python environment or the scratch folder may live under /tmp.
-    options = [*_isolation_options(), *_system_binds(), "--tmpfs", "/tmp", *_python_binds(environment)]
+    options = [*_isolation_options(), *_system_binds(), "--tmpfs", "/tmp", *_python_binds(environment), *_course_mask()]
     options += ["--dir", SANDBOX_HOME, "--bind", str(scratch), str(scratch)]
     options += [*_gpu_binds(), "--chdir", str(scratch)]
     return [executable, *options, "--", *command]
@@ -214,15 +216,25 @@ def visible_inside(path: Path) -> bool:
     system = {Path("/") / top for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "sys")}
     roots = {root.resolve() for root in system | _python_roots(environment) if root.exists()}
     target = path.resolve()
+    if locations.INSTALLED and (target == locations.PACKAGED_COURSE or locations.PACKAGED_COURSE in target.parents):
+        return False
     return any(target == root or root in target.parents for root in roots)
 
 
 def _reveals_the_project(root: Path) -> bool:
-    """Whether binding `root` would show the solutions, tests or datasets (a PYTHONPATH of the repository)."""
-    from .chapters import PROJECT_ROOT
+    """Whether binding `root` would show the solutions, tests or datasets (a PYTHONPATH of the repository).
 
-    project = PROJECT_ROOT.resolve()
+    An installed wheel's copy of them sits inside the package, which must be bound: it is masked instead.
+    """
+    if locations.INSTALLED:
+        return False
+    project = locations.PROJECT_ROOT.resolve()
     return root == project or root in project.parents
+
+
+def _course_mask() -> list[str]:
+    """An installed wheel's solutions, notebooks and datasets, behind an empty folder."""
+    return ["--tmpfs", str(locations.PACKAGED_COURSE)] if locations.INSTALLED else []
 
 
 def _outermost(paths: set[Path]) -> set[Path]:

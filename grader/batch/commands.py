@@ -12,10 +12,10 @@ import typer
 from rich.markup import escape
 
 from .. import backends as backend_lookup
-from .. import sandbox
+from .. import locations, sandbox
 from ..chapters import Chapter
 from ..spec import BACKENDS
-from ..cli import (BackendOpt, ChapterArg, ExerciseOpt, MemoryOpt, app, choose_sandbox, console, errors, fail_usage,
+from ..cli import (NEEDS_A_CHECKOUT, BackendOpt, ChapterArg, ExerciseOpt, MemoryOpt, app, choose_sandbox, console, errors, fail_usage,
                    find_chapter, select_exercises)
 from .classroom import ClassPlan, grade_class, units_to_grade
 from .engine import EngineError, dask_client, run_units
@@ -136,6 +136,9 @@ def export_gradescope(
     out: Annotated[Optional[Path], typer.Option(help="The zip to write. Default: gradescope-CHAPTER.zip.")] = None,
 ) -> None:
     """A Gradescope autograder bundle (setup.sh, run_autograder) that grades each submission in Gradescope."""
+    if locations.INSTALLED:
+        raise fail_usage(NEEDS_A_CHECKOUT.format(what="a Gradescope bundle carries the project's pyproject.toml, "
+                                                      "constraints and grader sources"))
     chapter = find_chapter(chapter_name)
     exercises = tuple(e.id for e in select_exercises(chapter, exercise))
     if sandbox_mode not in SANDBOX_MODES:
