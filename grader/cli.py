@@ -117,7 +117,7 @@ def check(
     plan = Plan(chapter, exercises, target, run_seed, timeout, sandboxed, memory_bytes, choose_cache(cache, sandboxed))
     console.print(f"Grading {chapter.name} ({_relative(target)}) on {', '.join(chosen)} with seed {run_seed}")
     report = run_check(plan, chosen, record_progress=not solutions)
-    print_report(report, console, verbose=verbose, next_step=_after(chapter, exercises))
+    print_report(report, console, verbose=verbose)
     if json_path:
         write_json(report, json_path)
     raise typer.Exit(0 if report.passed else 1)
@@ -145,16 +145,6 @@ def choose_cache(wanted: bool, sandboxed: bool) -> Path | None:
                             f"Point {reference_cache.CACHE_VARIABLE} elsewhere."))
         return None
     return root
-
-
-def _after(chapter: Chapter, graded: tuple[ExerciseSpec, ...]) -> str:
-    """What to grade once these exercises pass: the chapter's next exercise, else the next chapter."""
-    last = chapter.spec.exercises.index(graded[-1])
-    rest = [e for e in chapter.spec.exercises[last + 1 :] if e not in graded]
-    if rest:
-        return f"grader check {chapter.name} -e {rest[0].id} ({rest[0].title})"
-    later = [c.name for c in discover() if c.number > chapter.number]
-    return f"grader check {later[0]}" if later else "grader progress, to see what is left"
 
 
 def run_check(plan: Plan, backends: list[str], *, record_progress: bool) -> RunReport:

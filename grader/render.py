@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 from rich.text import Text
 
+from . import next_step
 from .chapters import Chapter
 from .results import BackendReport, ExerciseResult, RunReport, Status, report_to_dict
 
@@ -34,8 +35,8 @@ _ICON = {Status.PASSED: "✓", Status.FAILED: "✗", Status.ERROR: "!", Status.T
          Status.NOT_IMPLEMENTED: "·", Status.MISSING: "?", Status.SKIPPED: "-"}
 
 
-def print_report(report: RunReport, console: Console, *, verbose: bool = False, next_step: str = "") -> None:
-    """One table per backend, then the score and the next step."""
+def print_report(report: RunReport, console: Console, *, verbose: bool = False, in_notebook: bool = False) -> None:
+    """One table per backend, then the score and the next step (a `check()` call in a notebook)."""
     for backend in report.backends:
         console.print(_backend_table(backend))
         if backend.setup_error:
@@ -43,7 +44,7 @@ def print_report(report: RunReport, console: Console, *, verbose: bool = False, 
         for result in backend.exercises:
             _print_details(result, console, verbose=verbose)
     console.print(f"Score: [bold]{report.score:g}/{report.max_score:g}[/] (seed {report.seed})")
-    console.print(what_next(report, next_step))
+    console.print(next_step.decide(report).sentence(in_notebook=in_notebook))
 
 
 @contextmanager
@@ -90,22 +91,11 @@ def _print_details(result: ExerciseResult, console: Console, *, verbose: bool) -
             console.print(f"    [cyan]Hint:[/] {escape(result.hint)}", highlight=False)
 
 
-def what_next(report: RunReport, after_passing: str = "") -> str:
-    """The one thing to do next, with the exact command (`after_passing` when all passed)."""
-    chapter = report.chapter
-    failing = [r for b in report.backends for r in b.exercises if not r.ok]
-    if not failing:
-        return f"All passed. Next: {after_passing or 'grader list, to choose what comes next'}"
-    first = failing[0]
-    if first.status is Status.NOT_IMPLEMENTED:
-        return f"Next: open the notebook, write {first.id} \"{first.title}\", then run: grader check {chapter} -e {first.id}"
-    return f"Next: fix {first.id} \"{first.title}\" and run: grader check {chapter} -e {first.id}"
-
-
 def write_json(report: RunReport, path: Path) -> None:
     """Write the report in the JSON form documented in the README."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report_to_dict(report), indent=2) + "\n", encoding="utf-8")
+    document = {**report_to_dict(report), "next_step": next_step.decide(report).to_dict()}
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 def report_html(report: RunReport) -> str:
@@ -125,7 +115,7 @@ def report_html(report: RunReport) -> str:
                 f"<td>{html.escape(result.message)}{details}{hint}</td></tr>"
             )
     header = "<tr><th>Exercise</th><th>Backend</th><th>Status</th><th>Points</th><th>Message</th></tr>"
-    return f"<table>{header}{''.join(rows)}</table><p>{html.escape(what_next(report))}</p>"
+    return f"<table>{header}{''.join(rows)}</table><p>{html.escape(next_step.decide(report).sentence(in_notebook=True))}</p>"
 
 
 def learning_curve_html(result: ExerciseResult) -> str:
@@ -160,7 +150,7 @@ def learning_curve_html(result: ExerciseResult) -> str:
 def report_text(report: RunReport) -> str:
     """The terminal rendering as plain text (for consoles without HTML)."""
     console = Console(record=True, width=120, file=io.StringIO(), force_terminal=False, force_jupyter=False)
-    print_report(report, console)
+    print_report(report, console, in_notebook=True)
     return console.export_text()
 
 
