@@ -101,8 +101,6 @@ def check(
     cache: CacheOpt = True,
 ) -> None:
     """Grade a chapter's exercises on one backend or all of them."""
-    if full_traceback:
-        os.environ["GRADER_FULL_TRACEBACK"] = "1"  # read by the workers, which inherit it
     chapter = find_chapter(chapter_name)
     exercises = select_exercises(chapter, exercise)
     if solutions and notebook:
@@ -114,7 +112,8 @@ def check(
         raise fail_usage(str(error)) from None
     run_seed = seed if seed is not None else secrets.randbelow(2**31 - 1)
     sandboxed, memory_bytes = choose_sandbox(sandbox_mode, memory)
-    plan = Plan(chapter, exercises, target, run_seed, timeout, sandboxed, memory_bytes, choose_cache(cache, sandboxed))
+    plan = Plan(chapter, exercises, target, run_seed, timeout, sandboxed, memory_bytes, choose_cache(cache, sandboxed),
+                full_traceback=full_traceback)
     console.print(f"Grading {chapter.name} ({_relative(target)}) on {', '.join(chosen)} with seed {run_seed}")
     report = run_check(plan, chosen, record_progress=not solutions)
     print_report(report, console, verbose=verbose)

@@ -89,6 +89,7 @@ class Plan:
     sandboxed: bool = False
     memory_bytes: int | None = None  # --memory: overrides the manifest's and the default limit
     reference_cache: Path | None = None  # where the reference's answers are kept; sandboxed runs only
+    full_traceback: bool = False  # --full-traceback: the grader's and Keras's frames too, not only the notebook's
 
     def timeout_for(self, exercise: ExerciseSpec) -> float:
         return self.timeout_s if self.timeout_s is not None else exercise.timeout_s
@@ -341,7 +342,7 @@ def run_learner(plan: Plan, worker: Worker, attempt: Attempt, timed: bool = True
         request = call_request(
             source=source, entry=exercise.entry, inputs=inputs, output=output, expect=expect,
             seed=input_generation.exercise_seed(plan.seed, exercise.id, trial),
-            probe=exercise.probe, probe_source=probe_source,
+            probe=exercise.probe, probe_source=probe_source, full_traceback=plan.full_traceback,
         )
         reply = worker.request(request, plan.timeout_for(exercise))
         attempt.replies.append(reply)

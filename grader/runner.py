@@ -52,12 +52,16 @@ class Reply:
 
 def call_request(
     *, source: Path, entry: str, inputs: Path, output: Path, expect: str, seed: int,
-    probe: str = "", probe_source: Path | None = None,
+    probe: str = "", probe_source: Path | None = None, full_traceback: bool = False,
 ) -> dict:
-    """A worker request that runs `entry` (through `probe`, if any) on the inputs in a file."""
+    """A worker request that runs `entry` (through `probe`, if any) on the inputs in a file.
+
+    An error's traceback comes back with the notebook's frames only, or every frame with `full_traceback`.
+    """
     return {
         "task": "call", "source": str(source), "entry": entry, "inputs": str(inputs), "output": str(output),
         "expect": expect, "seed": seed, "probe": probe, "probe_source": str(probe_source or ""),
+        "full_traceback": full_traceback,
     }
 
 

@@ -111,6 +111,9 @@ def test_an_exception_shows_the_learners_line_not_the_graders(chapter4, tmp_path
     assert result["message"] == "ZeroDivisionError: division by zero"
     traceback = "\n".join(result["details"])
     assert "ratio = 1 / 0" in traceback and "grader" not in traceback
+    _, everything = grade_44(chapter4, tmp_path, run_grader, "ratio = 1 / 0\nreturn ratio", "--full-traceback")
+    frames = "\n".join(everything["backends"][0]["exercises"][0]["details"])
+    assert "ratio = 1 / 0" in frames and "grader/worker/tasks.py" in frames  # the request asked for every frame
 
 
 def test_a_hanging_exercise_times_out_and_the_others_still_pass(chapter4, tmp_path, run_grader):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import linecache
-import os
 import random
 import sys
 import traceback
@@ -58,7 +57,8 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
     except NotImplementedError as error:
         return {"status": "not implemented", "error": str(error)}
     except Exception as error:  # the code under test may raise anything
-        return {"status": "error", "error": _one_line(error), "traceback": _learner_traceback(error)}
+        return {"status": "error", "error": _one_line(error),
+                "traceback": _learner_traceback(error, every_frame=bool(request.get("full_traceback")))}
 
 
 def _call(request: dict[str, Any]) -> dict[str, Any]:
@@ -209,11 +209,11 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
 
-def _learner_traceback(error: BaseException) -> str:
+def _learner_traceback(error: BaseException, *, every_frame: bool) -> str:
     """The frames from the notebook only (the grader's and Keras's are noise to a learner),
     or every frame with `grader check --full-traceback`."""
     frames = traceback.extract_tb(error.__traceback__)
-    if not os.environ.get("GRADER_FULL_TRACEBACK"):
+    if not every_frame:
         frames = [f for f in frames if f.filename.startswith(LEARNER_FILE_PREFIX)]
     lines = traceback.format_list(frames) + traceback.format_exception_only(type(error), error)
     return "".join(lines).rstrip()
