@@ -1,0 +1,78 @@
+"""Chapter 4: correct answers written differently from the reference pass, on every exercise."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.chapters import resolve
+from helpers import messages, statuses
+
+pytestmark = pytest.mark.slow
+
+CHAPTER4 = resolve("chapter4")
+
+# np.split for the parts, statistics by hand in float64, zero spreads replaced in place.
+SPLIT_BY_HAND = """
+def prepare_data(features, labels, seed, test_fraction=0.2, val_fraction=0.2):
+    features = np.asarray(features, dtype=np.float64)
+    n = features.shape[0]
+    order = np.random.default_rng(seed).permutation(n)
+    n_test = round(test_fraction * n)
+    test, val, train = np.split(order, [n_test, n_test + round(val_fraction * n)])
+    mean = features[train].sum(axis=0) / len(train)
+    std = np.sqrt(((features[train] - mean) ** 2).mean(axis=0))
+    std[std == 0] = 1.0
+    scaled = ((features - mean) / std).astype(np.float32)
+    return {"x_train": scaled[train], "y_train": labels[train], "x_val": scaled[val], "y_val": labels[val],
+            "x_test": scaled[test], "y_test": labels[test]}
+"""
+
+# The Functional API, and an activation given as a function rather than its name.
+FUNCTIONAL_MODEL = """
+def build_model(n_features):
+    inputs = keras.Input(shape=(n_features,))
+    hidden = keras.layers.Dense(12, activation="relu")(inputs)
+    hidden = keras.layers.Dense(8, activation=keras.activations.relu)(hidden)
+    outputs = keras.layers.Dense(1, activation="sigmoid")(hidden)
+    return keras.Model(inputs, outputs)
+"""
+
+# Another recipe: RMSprop, loss and callback as objects, smaller batches, more patience.
+ANOTHER_RECIPE = """
+def train_model(x_train, y_train, x_val, y_val):
+    model = build_model(x_train.shape[1])
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=1e-3), loss=keras.losses.BinaryCrossentropy())
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=20, restore_best_weights=True)
+    model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=200, batch_size=16, callbacks=[stop],
+              verbose=0)
+    return model
+"""
+
+# The AUC as the Mann-Whitney rank sum (ties share their average rank), not pairwise comparisons.
+RANK_SUM_AUC = """
+def evaluation_report(y_true, y_prob, threshold=0.5):
+    positive = np.asarray(y_true).ravel() == 1
+    scores = np.asarray(y_prob, dtype=np.float64).ravel()
+    predicted = scores >= threshold
+    true_positives = np.count_nonzero(predicted & positive)
+    order = np.argsort(scores, kind="mergesort")
+    _, first, counts = np.unique(scores[order], return_index=True, return_counts=True)
+    ranks = np.empty(len(scores))
+    ranks[order] = np.repeat(first + (counts + 1) / 2, counts)
+    n_positive, n_negative = positive.sum(), (~positive).sum()
+    auc = (ranks[positive].sum() - n_positive * (n_positive + 1) / 2) / (n_positive * n_negative)
+    return {
+        "accuracy": float(np.mean(predicted == positive)),
+        "precision": float(true_positives / predicted.sum()) if predicted.any() else 0.0,
+        "recall": float(true_positives / positive.sum()) if positive.any() else 0.0,
+        "roc_auc": float(auc),
+    }
+"""
+
+
+def test_other_correct_answers_pass(grade_answers):
+    replacements = {"prepare_data": SPLIT_BY_HAND, "build_model": FUNCTIONAL_MODEL, "train_model": ANOTHER_RECIPE,
+                    "evaluation_report": RANK_SUM_AUC}
+    finished, report = grade_answers(CHAPTER4, replacements)
+    assert statuses(report) == dict.fromkeys(["4.1", "4.2", "4.3", "4.4"], "passed"), messages(report)
+    assert finished.returncode == 0
