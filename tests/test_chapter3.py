@@ -270,3 +270,97 @@ def test_wrong_answers_fail_with_a_message_that_points_at_the_mistake(grade_roun
 
 if __name__ == "__main__":
     print(json.dumps(measure_against_keras()))
+
+
+# Correct answers written differently from the reference: NumPy in float64 instead of keras.ops, the
+# textbook's other forms of the same maths, im2col and window views instead of loops over offsets.
+OTHER_CORRECT_ANSWERS = {
+    "dense_forward": """
+def dense_forward(x, kernel, bias, activation="linear"):
+    z = np.asarray(x, np.float64) @ np.asarray(kernel, np.float64) + np.asarray(bias, np.float64)
+    if activation == "relu":
+        z = np.maximum(z, 0.0)
+    elif activation == "sigmoid":
+        z = 1.0 / (1.0 + np.exp(-z))
+    elif activation == "tanh":
+        z = np.tanh(z)
+    return z.astype("float32")
+""",
+    "mean_squared_error": """
+def mean_squared_error(y_true, y_pred):
+    error = np.asarray(y_pred, np.float64) - np.asarray(y_true, np.float64)
+    return np.float32(np.dot(error.ravel(), error.ravel()) / error.size)
+""",
+    "binary_crossentropy": """
+def binary_crossentropy(y_true, y_pred, from_logits=False):
+    y_true = ops.convert_to_tensor(y_true, "float32")
+    y_pred = ops.convert_to_tensor(y_pred, "float32")
+    if from_logits:  # log(1 + e^z) - y z, with softplus doing the stable part
+        return ops.mean(ops.softplus(y_pred) - y_true * y_pred)
+    p = ops.clip(y_pred, keras.config.epsilon(), 1.0 - keras.config.epsilon())
+    return ops.mean(-y_true * ops.log(p) - (1.0 - y_true) * ops.log1p(-p))
+""",
+    "categorical_crossentropy": """
+def categorical_crossentropy(y_true, y_pred, from_logits=False):
+    y_true = ops.convert_to_tensor(y_true, "float32")
+    y_pred = ops.convert_to_tensor(y_pred, "float32")
+    if from_logits:
+        log_p = ops.log_softmax(y_pred, axis=-1)
+    else:
+        p = y_pred / ops.sum(y_pred, axis=-1, keepdims=True)
+        log_p = ops.log(ops.clip(p, keras.config.epsilon(), 1.0 - keras.config.epsilon()))
+    return -ops.mean(ops.sum(y_true * log_p, axis=-1))
+""",
+    "sgd_momentum_step": """
+def sgd_momentum_step(param, grad, velocity, learning_rate, momentum):
+    velocity = momentum * np.asarray(velocity, np.float64) - learning_rate * np.asarray(grad, np.float64)
+    return (np.asarray(param, np.float64) + velocity).astype("float32"), velocity.astype("float32")
+""",
+    "adam_step": """
+def adam_step(param, grad, m, v, step, learning_rate, beta_1, beta_2, epsilon):
+    grad = np.asarray(grad, np.float64)
+    m = beta_1 * np.asarray(m, np.float64) + (1 - beta_1) * grad
+    v = beta_2 * np.asarray(v, np.float64) + (1 - beta_2) * grad**2
+    step_size = learning_rate * (1 - beta_2**step) ** 0.5 / (1 - beta_1**step)  # Keras's placement of epsilon
+    param = np.asarray(param, np.float64) - step_size * m / (np.sqrt(v) + epsilon)
+    return param.astype("float32"), m.astype("float32"), v.astype("float32")
+""",
+    "conv2d": """
+def conv2d(x, kernel, bias, strides=1, padding="valid"):
+    x, kernel = np.asarray(x, np.float64), np.asarray(kernel, np.float64)
+    k_h, k_w = kernel.shape[:2]
+    if padding == "same":
+        pads = []
+        for size, k in ((x.shape[1], k_h), (x.shape[2], k_w)):
+            total = max((-(-size // strides) - 1) * strides + k - size, 0)
+            pads.append((total // 2, total - total // 2))
+        x = np.pad(x, [(0, 0), *pads, (0, 0)])
+    # im2col: every window as a row (n, out_h, out_w, c, k_h, k_w), then one matrix product
+    windows = np.lib.stride_tricks.sliding_window_view(x, (k_h, k_w), axis=(1, 2))[:, ::strides, ::strides]
+    return (np.tensordot(windows, kernel, axes=([3, 4, 5], [2, 0, 1])) + bias).astype("float32")
+""",
+    "max_pool2d": """
+def max_pool2d(x, pool_size=2, strides=None):
+    windows = np.lib.stride_tricks.sliding_window_view(np.asarray(x), (pool_size, pool_size), axis=(1, 2))
+    step = strides or pool_size
+    return windows[:, ::step, ::step].max(axis=(-2, -1))
+""",
+    "simple_rnn": """
+def simple_rnn(x, kernel, recurrent_kernel, bias):
+    x = np.asarray(x, np.float64)
+    state = np.zeros((x.shape[0], np.shape(kernel)[1]))
+    states = []
+    for step in np.moveaxis(x, 1, 0):
+        state = np.tanh(step @ kernel + state @ recurrent_kernel + bias)
+        states.append(state)
+    return np.stack(states, axis=1).astype("float32")
+""",
+}
+
+
+@pytest.mark.slow
+def test_other_correct_answers_pass(grade_answers):
+    exercises = [e.id for e in CHAPTER3.spec.exercises if e.entry in OTHER_CORRECT_ANSWERS]
+    finished, report = grade_answers(CHAPTER3, OTHER_CORRECT_ANSWERS, *exercises)
+    assert statuses(report) == dict.fromkeys(exercises, "passed"), messages(report)
+    assert finished.returncode == 0
