@@ -64,3 +64,42 @@ def test_wrong_answers_are_explained(grade_round, exercise, entry, code, expecte
     assert finished.returncode == 1
     assert statuses(report)[exercise] in ("failed", "error")
     assert expected in messages(report)[exercise]
+
+
+# Correct answers written differently: the functional saving API, a callback that counts epochs since
+# its best one instead of a counter, CSVLogger with its keyword arguments and the history copied.
+OTHER_CORRECT_ANSWERS = {
+    "save_and_reload": """
+def save_and_reload(model, path):
+    keras.saving.save_model(model, path)
+    return keras.models.load_model(path)
+""",
+    "StopOnPlateau": """
+class StopOnPlateau(keras.callbacks.Callback):
+    def __init__(self, monitor="val_loss", patience=3, min_delta=0.0):
+        super().__init__()
+        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
+
+    def on_train_begin(self, logs=None):
+        self.best, self.best_epoch = float("inf"), -1
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = float((logs or {})[self.monitor])
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch = value, epoch
+        elif epoch - self.best_epoch >= self.patience:
+            self.model.stop_training = True
+""",
+    "fit_with_log": """
+def fit_with_log(model, x, y, log_path, epochs):
+    logger = keras.callbacks.CSVLogger(filename=str(log_path), separator=",", append=False)
+    history = model.fit(x=x, y=y, batch_size=x.shape[0], epochs=epochs, shuffle=False, verbose=0, callbacks=[logger])
+    return dict(history.history)
+""",
+}
+
+
+def test_other_correct_answers_pass(grade_answers):
+    finished, report = grade_answers(CHAPTER6, OTHER_CORRECT_ANSWERS)
+    assert statuses(report) == dict.fromkeys(["6.1", "6.2", "6.3"], "passed"), messages(report)
+    assert finished.returncode == 0

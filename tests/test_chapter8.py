@@ -101,3 +101,67 @@ def test_the_notebook_states_the_three_bounds_it_is_graded_on():
     assert f"log loss of at most {threshold.maximum:.2f}" in text
     assert f"\\le {threshold.max_gap:.2f}" in text
     assert f"\\mathcal{{L}}_\\text{{train}} \\le {threshold.training:.2f}" in text
+
+
+# Correct answers written differently: loss and metric aliases, a schedule clipped instead of branched,
+# a diagnosis in plain Python, and another way to regularise (a wider layer, dropout only, smaller batches).
+OTHER_CORRECT_ANSWERS = {
+    "output_head": """
+def output_head(n_classes):
+    table = {
+        "binary": (1, "sigmoid", "binary_crossentropy", "binary_accuracy"),
+        "multiclass_integer": (n_classes, "softmax", "sparse_categorical_crossentropy", "sparse_categorical_accuracy"),
+        "multiclass_onehot": (n_classes, "softmax", "categorical_crossentropy", "categorical_accuracy"),
+        "multilabel": (n_classes, "sigmoid", "binary_crossentropy", "binary_accuracy"),
+        "regression": (1, "linear", "mse", "mae"),
+    }
+    return {task: dict(zip(("units", "activation", "loss", "metric"), row)) for task, row in table.items()}
+""",
+    "WarmupCosine": """
+class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+    def __init__(self, peak_learning_rate, warmup_steps, total_steps):
+        self.peak_learning_rate = peak_learning_rate
+        self.warmup_steps = warmup_steps
+        self.total_steps = total_steps
+
+    def __call__(self, step):
+        step = keras.ops.convert_to_tensor(step, "float32")
+        warm = step / max(self.warmup_steps, 1)
+        decay_steps = max(self.total_steps - self.warmup_steps, 1)
+        done = keras.ops.clip((step - self.warmup_steps) / decay_steps, 0.0, 1.0)
+        cosine = 0.5 * (1.0 + keras.ops.cos(np.pi * done))
+        return self.peak_learning_rate * keras.ops.where(step < self.warmup_steps, warm, cosine)
+
+    def get_config(self):
+        return dict(peak_learning_rate=self.peak_learning_rate, warmup_steps=self.warmup_steps,
+                    total_steps=self.total_steps)
+""",
+    "diagnose": """
+def diagnose(loss, val_loss, target_loss):
+    loss, val_loss = [float(v) for v in loss], [float(v) for v in val_loss]
+    best = min(range(len(val_loss)), key=val_loss.__getitem__)
+    if val_loss[-1] > 1.1 * val_loss[best]:
+        verdict = "overfitting"
+    elif loss[-1] > target_loss:
+        verdict = "underfitting"
+    else:
+        verdict = "good fit"
+    return {"best_epoch": best + 1, "gap": val_loss[best] - loss[best], "diagnosis": verdict}
+""",
+    "train_regularised": """
+def train_regularised(x_train, y_train, x_val, y_val):
+    inputs = keras.Input(shape=(x_train.shape[1],))
+    hidden = keras.layers.Dropout(0.3)(keras.layers.Dense(32, activation="relu")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden))
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=300, batch_size=32, verbose=0,
+              callbacks=[keras.callbacks.EarlyStopping(patience=15, restore_best_weights=True)])
+    return model
+""",
+}
+
+
+def test_other_correct_answers_pass(grade_answers):
+    finished, report = grade_answers(CHAPTER8, OTHER_CORRECT_ANSWERS)
+    assert statuses(report) == dict.fromkeys(["8.1", "8.2", "8.3", "8.4"], "passed"), messages(report)
+    assert finished.returncode == 0
