@@ -88,3 +88,42 @@ def test_the_jax_only_exercise_is_skipped_plainly_elsewhere(run_grader):
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert statuses(report) == {"7.5": "skipped"}
     assert messages(report)["7.5"] == "needs the jax backend, not torch: grader check chapter7 -e 7.5 --backend jax"
+
+
+# Correct answers written differently: the factors as (low, high) ranges and the layers in another
+# order, the base's layers frozen one by one as well, and dtype policies as objects.
+OTHER_CORRECT_ANSWERS = {
+    "make_augmentation": """
+def make_augmentation():
+    return keras.Sequential([
+        keras.layers.RandomRotation(factor=(-0.05, 0.05), fill_mode="constant", fill_value=0.0),
+        keras.layers.RandomZoom(height_factor=(-0.1, 0.1), fill_mode="constant"),
+        keras.layers.RandomTranslation(height_factor=(-0.1, 0.1), width_factor=(-0.1, 0.1), fill_mode="constant"),
+    ])
+""",
+    "transfer_model": """
+def transfer_model(base, n_classes):
+    for layer in base.layers:
+        layer.trainable = False
+    base.trainable = False
+    inputs = keras.Input(shape=base.input_shape[1:])
+    head = keras.layers.Dense(n_classes, activation="softmax", name="new_head")
+    return keras.Model(inputs=inputs, outputs=head(base(inputs, training=False)))
+""",
+    "build_mixed_precision_model": """
+def build_mixed_precision_model(n_features, n_classes):
+    mixed = keras.dtype_policies.DTypePolicy("mixed_bfloat16")
+    inputs = keras.Input(shape=(n_features,))
+    hidden = keras.layers.Dense(64, activation="relu", dtype=mixed)(inputs)
+    hidden = keras.layers.Dense(64, activation="relu", dtype=mixed)(hidden)
+    outputs = keras.layers.Dense(n_classes, activation="softmax", dtype=keras.dtype_policies.DTypePolicy("float32"))(hidden)
+    return keras.Model(inputs, outputs)
+""",
+}
+
+
+def test_other_correct_answers_pass(grade_answers):
+    exercises = [e.id for e in CHAPTER7.spec.exercises if e.entry in OTHER_CORRECT_ANSWERS]
+    finished, report = grade_answers(CHAPTER7, OTHER_CORRECT_ANSWERS, *exercises)
+    assert statuses(report) == dict.fromkeys(exercises, "passed"), messages(report)
+    assert finished.returncode == 0
