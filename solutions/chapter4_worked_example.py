@@ -387,6 +387,115 @@ report = evaluation_report(data["y_test"], test_probabilities)
 print({name: round(value, 3) for name, value in report.items()})
 
 # %% [markdown]
+# ## Exercise 4.5 — A threshold chosen for what errors cost
+#
+# `evaluation_report` predicts *diabetes* at or above 0.5. That number is a choice, and it quietly
+# assumes that a missed case (a **false negative**) and a false alarm (a **false positive**) cost the
+# same. In screening they do not: a false alarm costs a follow-up blood test; a missed case can cost
+# years of untreated disease. The **ROC curve** shows every choice at once: for each threshold $t$, the
+# true positive rate $\text{TPR}(t) = \text{TP}/N_+$ against the false positive rate
+# $\text{FPR}(t) = \text{FP}/N_-$. The AUC of 4.4 is the area under it; the threshold is a point on it.
+#
+# Given what each error costs, the best point is the one with the lowest total cost,
+#
+# $$C(t) = c_{FN} \cdot \text{FN}(t) + c_{FP} \cdot \text{FP}(t).$$
+#
+# Write `choose_threshold(y_true, y_prob, cost_false_negative, cost_false_positive)`:
+#
+# - the candidate thresholds are the distinct values of `y_prob`; a threshold $t$ predicts class 1
+#   where `y_prob >= t`, as in 4.4;
+# - return the candidate with the lowest $C(t)$; where several cost the same, the highest of them
+#   (fewer people sent for a follow-up test for the same cost);
+# - return a dict with `threshold`, `cost`, `false_negatives` and `false_positives`.
+#
+# Compute the cost of every candidate at once, with broadcasting, rather than in a Python loop.
+
+# %%
+def choose_threshold(y_true, y_prob, cost_false_negative, cost_false_positive):
+    """The candidate threshold (a distinct value of y_prob) with the lowest total cost of errors.
+
+    Args:
+        y_true: 0/1 labels, shape (n,).
+        y_prob: predicted probabilities of class 1, shape (n,).
+        cost_false_negative: the cost of one missed positive.
+        cost_false_positive: the cost of one false alarm.
+
+    Returns:
+        A dict with threshold, cost, false_negatives and false_positives; ties go to the highest threshold.
+    """
+    ### BEGIN SOLUTION
+    y_true = np.asarray(y_true).astype(bool)
+    y_prob = np.asarray(y_prob, dtype=np.float64)
+    candidates = np.unique(y_prob)  # ascending
+    predicted = y_prob[None, :] >= candidates[:, None]  # one row per candidate threshold
+    false_negatives = np.sum(~predicted & y_true, axis=1)
+    false_positives = np.sum(predicted & ~y_true, axis=1)
+    cost = cost_false_negative * false_negatives + cost_false_positive * false_positives
+    best = len(cost) - 1 - int(np.argmin(cost[::-1]))  # the last (highest) of the cheapest
+    return {
+        "threshold": float(candidates[best]),
+        "cost": float(cost[best]),
+        "false_negatives": int(false_negatives[best]),
+        "false_positives": int(false_positives[best]),
+    }
+    ### END SOLUTION
+
+
+# %% tags=["reference-only"]
+# Known mistakes, each self-contained.
+def _cheapest(y_true, y_prob, cost):
+    candidates = np.unique(np.asarray(y_prob, dtype=np.float64))
+    y_true = np.asarray(y_true).astype(bool)
+    predicted = np.asarray(y_prob, dtype=np.float64)[None, :] >= candidates[:, None]
+    false_negatives = np.sum(~predicted & y_true, axis=1)
+    false_positives = np.sum(predicted & ~y_true, axis=1)
+    values = cost(false_negatives, false_positives)
+    best = len(values) - 1 - int(np.argmin(values[::-1]))
+    return candidates[best], false_negatives[best], false_positives[best]
+
+
+def mistake_threshold_for_accuracy(y_true, y_prob, cost_false_negative, cost_false_positive):
+    threshold, fn, fp = _cheapest(y_true, y_prob, lambda fn, fp: fn + fp)
+    return {"threshold": float(threshold), "cost": float(cost_false_negative * fn + cost_false_positive * fp),
+            "false_negatives": int(fn), "false_positives": int(fp)}
+
+
+def mistake_costs_swapped(y_true, y_prob, cost_false_negative, cost_false_positive):
+    threshold, fn, fp = _cheapest(y_true, y_prob, lambda fn, fp: cost_false_positive * fn + cost_false_negative * fp)
+    return {"threshold": float(threshold), "cost": float(cost_false_negative * fn + cost_false_positive * fp),
+            "false_negatives": int(fn), "false_positives": int(fp)}
+
+
+# %% [markdown]
+# On the held-out patients, with a missed case costing five false alarms, the chosen threshold sits
+# well below 0.5: the clinic accepts more follow-up tests to miss fewer people. The ROC curve shows
+# where the two choices sit.
+
+# %%
+def roc_curve(y_true, y_prob):
+    """False and true positive rates at every distinct threshold, from the highest threshold down."""
+    y_true = np.asarray(y_true).astype(bool)
+    thresholds = np.unique(y_prob)[::-1]
+    predicted = np.asarray(y_prob)[None, :] >= thresholds[:, None]
+    return (predicted & ~y_true).sum(axis=1) / (~y_true).sum(), (predicted & y_true).sum(axis=1) / y_true.sum()
+
+
+chosen = choose_threshold(data["y_test"], test_probabilities, cost_false_negative=5, cost_false_positive=1)
+print(chosen)
+false_positive_rate, true_positive_rate = roc_curve(data["y_test"], test_probabilities)
+figure, axis = plt.subplots(figsize=(4.5, 4.5))
+axis.plot(false_positive_rate, true_positive_rate, label=f"ROC curve (AUC {report['roc_auc']:.3f})")
+axis.plot([0, 1], [0, 1], ":", color="grey", label="chance")
+for threshold, marker in ((0.5, "o"), (chosen["threshold"], "s")):
+    predicted = test_probabilities >= threshold
+    negatives, positives = data["y_test"] == 0, data["y_test"] == 1
+    axis.plot(predicted[negatives].mean(), predicted[positives].mean(), marker, markersize=8,
+              label=f"threshold {threshold:.2f}")
+axis.set(xlabel="false positive rate", ylabel="true positive rate", title="Held-out patients")
+axis.legend(loc="lower right")
+plt.show()
+
+# %% [markdown]
 # ## What to remember
 #
 # - Keras 3 code starts with `import keras` and `keras.Input`; `from keras.models import Sequential` and
@@ -395,3 +504,5 @@ print({name: round(value, 3) for name, value in report.items()})
 # - Watch the validation loss and stop early; 150 epochs at batch size 10 mostly buys overfitting.
 # - Report precision, recall and ROC AUC beside accuracy: on imbalanced data (35% positive here) accuracy
 #   alone flatters a model.
+# - A threshold is a decision about costs: choose it on the ROC curve for what each kind of error costs,
+#   and say which costs you assumed.

@@ -23,7 +23,7 @@ def test_list_json_names_every_exercise(run_grader):
     finished, _ = run_grader("list", "--json")
     chapters = {c["chapter"]: c for c in json.loads(finished.stdout)}
     exercises = chapters["chapter4"]["exercises"]
-    assert [e["id"] for e in exercises] == ["4.1", "4.2", "4.3", "4.4"]
+    assert [e["id"] for e in exercises] == ["4.1", "4.2", "4.3", "4.4", "4.5"]
     assert {"id", "title", "points", "kind", "entry_points"} <= set(exercises[0])
     assert exercises[2]["kind"] == "training"
 

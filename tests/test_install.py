@@ -67,7 +67,7 @@ def test_the_installed_package_grades_the_solutions_from_another_folder(installe
     assert checked.returncode == 0, checked.stdout + checked.stderr
     report = json.loads((installed / "elsewhere" / "report.json").read_text())
     assert {e["id"]: e["status"] for b in report["backends"] for e in b["exercises"]} == dict.fromkeys(
-        ["4.1", "4.2", "4.3", "4.4"], "passed")
+        ["4.1", "4.2", "4.3", "4.4", "4.5"], "passed")
 
 
 def test_the_imported_grader_is_the_installed_one(installed):
