@@ -6,8 +6,10 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import nbformat
+import pytest
 
 from grader.build import read_source
 from grader.chapters import Chapter
@@ -64,3 +66,32 @@ def in_rounds(cases: list[tuple]) -> dict[Submission, tuple[Submission, ...]]:
     entries = [[s.entry for s in round_] for round_ in rounds]
     assert all(len(set(e)) == len(e) for e in entries), "two exercises of a round replace the same cell"
     return {submission: round_ for round_ in rounds for submission in round_}
+
+
+class WrongAnswer(NamedTuple):
+    """A wrong answer a learner would plausibly write, and what the grader must say of it."""
+
+    exercise: str
+    entry: str
+    code: str
+    expected: str  # a part of the exercise's message
+    status: str = "failed"  # or "error", where the code raises as the learner's would
+
+
+def wrong_answer_test(chapter: Chapter, answers: list[tuple], rounds: dict[Submission, tuple[Submission, ...]], *,
+                      ids: list[str]) -> Callable[..., None]:
+    """The one test of wrong answers, over a chapter's table: each fails, with its status, saying why.
+
+    A chapter's test file keeps its table and assigns this to a `test_` name; `rounds` (from
+    `in_rounds`) may hold other cases of the chapter too, graded in the same notebooks.
+    """
+    cases = [WrongAnswer(*answer) for answer in answers]
+
+    @pytest.mark.parametrize("answer", cases, ids=ids)
+    def test(grade_round: Callable[..., tuple], answer: WrongAnswer) -> None:
+        finished, report = grade_round(chapter, rounds, answer.exercise, answer.entry, answer.code)
+        assert statuses(report)[answer.exercise] == answer.status, messages(report)
+        assert answer.expected in messages(report)[answer.exercise]
+        assert finished.returncode == 1
+
+    return test

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from grader.chapters import resolve
-from helpers import in_rounds, messages, statuses
+from helpers import in_rounds, messages, statuses, wrong_answer_test
 
 pytestmark = pytest.mark.slow
 
@@ -66,16 +66,6 @@ WRONG_ARCHITECTURES = [
     ("2.2", "build_two_input_model", INPUTS_SWAPPED, "expected input shape"),
     ("2.2", "build_two_input_model", NO_BRANCHES, "expected 5 layers after the input, got 3"),
 ]
-
-
-@pytest.mark.parametrize(
-    ("exercise", "entry", "code", "expected"), WRONG_ARCHITECTURES,
-    ids=["forgot the dropout", "forgot the softmax", "inputs swapped", "no branches"],
-)
-def test_wrong_architectures_are_explained(grade_round, exercise, entry, code, expected):
-    _, report = grade_round(CHAPTER2, ROUNDS, exercise, entry, code)
-    assert statuses(report)[exercise] == "failed", messages(report)
-    assert expected in messages(report)[exercise]
 
 
 def custom_dense(*, init: str = "", build: str = "", call: str = "", config: str = "", decorator: bool = True) -> str:
@@ -218,6 +208,12 @@ ROUNDS = in_rounds(
     WRONG_ARCHITECTURES
     + [("2.3", "CustomDense", code) for code, _ in CUSTOM_LAYER_MISTAKES + LAYERS_THAT_CANNOT_BE_SAVED]
     + [("2.4", "RunningRMSE", BATCH_RMSES_AVERAGED), ("2.4", "RunningRMSE", METRIC_WITHOUT_KWARGS)]
+)
+
+
+test_wrong_architectures_are_explained = wrong_answer_test(
+    CHAPTER2, WRONG_ARCHITECTURES, ROUNDS,
+    ids=["forgot the dropout", "forgot the softmax", "inputs swapped", "no branches"],
 )
 
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from grader.chapters import resolve  # noqa: E402
 from grader.inputs import exercise_seed, generate_inputs  # noqa: E402
 from grader.notebook import extract, read_code_cells  # noqa: E402
-from helpers import in_rounds, messages, statuses  # noqa: E402
+from helpers import in_rounds, messages, statuses, wrong_answer_test  # noqa: E402
 
 CHAPTER3 = resolve("chapter3")
 # Fewer on JAX: it compiles each operation for each new input shape when run eagerly, so the
@@ -256,16 +256,11 @@ WRONG_ANSWERS = [
 ROUNDS = in_rounds(WRONG_ANSWERS)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("exercise", "entry", "code", "expected"), WRONG_ANSWERS,
+test_wrong_answers_fail_with_a_message_that_points_at_the_mistake = pytest.mark.slow(wrong_answer_test(
+    CHAPTER3, WRONG_ANSWERS, ROUNDS,
     ids=["conv2d looping over pixels", "max_pool2d looping over pixels", "log of a saturated sigmoid",
          "only the last RNN state", "CNN without softmax", "undertrained forecaster"],
-)
-def test_wrong_answers_fail_with_a_message_that_points_at_the_mistake(grade_round, exercise, entry, code, expected):
-    _, report = grade_round(CHAPTER3, ROUNDS, exercise, entry, code)
-    assert statuses(report)[exercise] == "failed", messages(report)
-    assert expected in messages(report)[exercise]
+))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from grader.chapters import resolve
-from helpers import in_rounds, messages, statuses
+from helpers import in_rounds, messages, statuses, wrong_answer_test
 
 pytestmark = pytest.mark.slow
 
@@ -45,25 +45,20 @@ def fit_with_log(model, x, y, log_path, epochs):
 
 
 WRONG_ANSWERS = [
-    ("6.1", "save_and_reload", NOT_SAVED, "save_and_reload wrote no file at the path it was given"),
-    ("6.1", "save_and_reload", NOT_RELOADED, "save_and_reload returned the model it was given"),
-    ("6.1", "save_and_reload", WEIGHTS_ONLY, ".weights.h5"),
-    ("6.3", "fit_with_log", NO_LOGGER, "still holds an earlier run's log: pass keras.callbacks.CSVLogger(log_path)"),
-    ("6.3", "fit_with_log", RETURNS_HISTORY_OBJECT, "fit_with_log should return history.history, a dict. Received: History"),
+    ("6.1", "save_and_reload", NOT_SAVED, "save_and_reload wrote no file at the path it was given", "error"),
+    ("6.1", "save_and_reload", NOT_RELOADED, "save_and_reload returned the model it was given", "error"),
+    ("6.1", "save_and_reload", WEIGHTS_ONLY, ".weights.h5", "error"),
+    ("6.3", "fit_with_log", NO_LOGGER, "still holds an earlier run's log: pass keras.callbacks.CSVLogger(log_path)", "error"),
+    ("6.3", "fit_with_log", RETURNS_HISTORY_OBJECT, "fit_with_log should return history.history, a dict. Received: History", "error"),
 ]
 # One grading per round, not per answer: a round holds at most one of each exercise.
 ROUNDS = in_rounds(WRONG_ANSWERS)
 
 
-@pytest.mark.parametrize(
-    ("exercise", "entry", "code", "expected"), WRONG_ANSWERS,
+test_wrong_answers_are_explained = wrong_answer_test(
+    CHAPTER6, WRONG_ANSWERS, ROUNDS,
     ids=["nothing saved", "the original returned", "weights only", "no CSVLogger", "the History returned"],
 )
-def test_wrong_answers_are_explained(grade_round, exercise, entry, code, expected):
-    finished, report = grade_round(CHAPTER6, ROUNDS, exercise, entry, code)
-    assert finished.returncode == 1
-    assert statuses(report)[exercise] in ("failed", "error")
-    assert expected in messages(report)[exercise]
 
 
 # Correct answers written differently: the functional saving API, a callback that counts epochs since

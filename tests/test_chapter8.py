@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from grader.chapters import resolve
-from helpers import in_rounds, messages, statuses
+from helpers import in_rounds, messages, statuses, wrong_answer_test
 
 pytestmark = pytest.mark.slow
 
@@ -74,8 +74,8 @@ def train_regularised(x_train, y_train, x_val, y_val):
 
 WRONG_ANSWERS = [
     ("8.1", "output_head", ACCURACY_LEFT_TO_COMPILE, "got 'accuracy', expected 'binary_accuracy'"),
-    ("8.2", "WarmupCosine", SCHEDULE_WITHOUT_CONFIG, "WarmupCosine has no get_config"),
-    ("8.2", "WarmupCosine", SCHEDULE_NOT_A_SCHEDULE, "should subclass keras.optimizers.schedules.LearningRateSchedule"),
+    ("8.2", "WarmupCosine", SCHEDULE_WITHOUT_CONFIG, "WarmupCosine has no get_config", "error"),
+    ("8.2", "WarmupCosine", SCHEDULE_NOT_A_SCHEDULE, "should subclass keras.optimizers.schedules.LearningRateSchedule", "error"),
     ("8.4", "train_regularised", OVERFITTING_MODEL, "your model overfits: log loss"),
     ("8.4", "train_regularised", UNDERFITTING_MODEL, "your model underfits: log loss"),
 ]
@@ -83,16 +83,11 @@ WRONG_ANSWERS = [
 ROUNDS = in_rounds(WRONG_ANSWERS)
 
 
-@pytest.mark.parametrize(
-    ("exercise", "entry", "code", "expected"), WRONG_ANSWERS,
+test_wrong_answers_are_explained = wrong_answer_test(
+    CHAPTER8, WRONG_ANSWERS, ROUNDS,
     ids=["'accuracy' left for compile to resolve", "schedule without get_config", "not a LearningRateSchedule",
          "the overfitting network, unregularised", "regularised so hard that it learns only the base rate"],
 )
-def test_wrong_answers_are_explained(grade_round, exercise, entry, code, expected):
-    finished, report = grade_round(CHAPTER8, ROUNDS, exercise, entry, code)
-    assert finished.returncode == 1
-    assert statuses(report)[exercise] in ("failed", "error")
-    assert expected in messages(report)[exercise]
 
 
 def test_the_notebook_states_the_three_bounds_it_is_graded_on():

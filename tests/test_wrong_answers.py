@@ -9,7 +9,7 @@ import pytest
 
 from grader.build import read_source
 from grader.chapters import discover, resolve
-from helpers import messages, solution_cell, statuses
+from helpers import in_rounds, messages, solution_cell, statuses, wrong_answer_test
 
 pytestmark = pytest.mark.slow
 
@@ -92,19 +92,12 @@ def train_model(x_train, y_train, x_val, y_val):
 """
 
 
-@pytest.mark.parametrize(
-    ("exercise", "entry", "code", "expected"),
-    [
-        ("4.2", "build_model", ARTICLE_MODEL, "expected 3 layers after the input, got 2"),
-        ("4.2", "build_model", FORGOT_ACTIVATION, "layer 2: expected Dense(8, activation='relu'), got Dense(8, activation='linear')"),
-        ("4.3", "train_model", RETURNS_HISTORY, "train_model should return a keras.Model. Received: History"),
-    ],
+MODEL_MISTAKES = [
+    ("4.2", "build_model", ARTICLE_MODEL, "expected 3 layers after the input, got 2"),
+    ("4.2", "build_model", FORGOT_ACTIVATION, "layer 2: expected Dense(8, activation='relu'), got Dense(8, activation='linear')"),
+    ("4.3", "train_model", RETURNS_HISTORY, "train_model should return a keras.Model. Received: History", "error"),
+]
+test_model_mistakes_are_explained = wrong_answer_test(
+    CHAPTER4, MODEL_MISTAKES, in_rounds(MODEL_MISTAKES),
     ids=["article's one hidden layer", "forgot an activation", "returned the History"],
 )
-def test_model_mistakes_are_explained(grade_answers, exercise, entry, code, expected):
-    replacements = {entry: code}
-    if entry == "train_model":
-        replacements["build_model"] = solution_cell(CHAPTER4, "build_model")
-    _, report = grade_answers(CHAPTER4, replacements, exercise)
-    assert statuses(report)[exercise] in ("failed", "error")
-    assert expected in messages(report)[exercise]
