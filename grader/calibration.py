@@ -131,10 +131,9 @@ def _threshold_runs(raw: Any) -> ThresholdRuns:
 
 def _runs(raw: Any) -> Runs:
     raw = _kind(raw, dict)
-    values = _numbers(raw["values"], "values")
     return Runs(
         seeds=tuple(_kind(s, int) for s in _kind(raw["seeds"], list)),
-        values=values,
+        values=_numbers(raw["values"], "values"),
         times_s=_numbers(raw.get("times_s", []), "times_s"),
         gaps=_numbers(raw.get("gaps", []), "gaps"),
         training_values=_numbers(raw.get("training_values", []), "training_values"),
@@ -145,18 +144,18 @@ def _runs(raw: Any) -> Runs:
 
 def _spread(raw: Any) -> Spread:
     raw = _kind(raw, dict)
-    return Spread(seeds=_kind(raw["seeds"], int), max_abs_diff=float(_number(raw["max_abs_diff"], "max_abs_diff")),
-                  max_rel_diff=float(_number(raw["max_rel_diff"], "max_rel_diff")), command=_kind(raw["command"], str))
+    return Spread(seeds=_kind(raw["seeds"], int), max_abs_diff=_number(raw["max_abs_diff"], "max_abs_diff"),
+                  max_rel_diff=_number(raw["max_rel_diff"], "max_rel_diff"), command=_kind(raw["command"], str))
 
 
 def _numbers(raw: Any, name: str) -> tuple[float | None, ...]:
-    return tuple(None if v is None else float(_number(v, name)) for v in _kind(raw, list))
+    return tuple(None if v is None else _number(v, name) for v in _kind(raw, list))
 
 
 def _number(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} holds {value!r}, not a number")
-    return value
+    return float(value)
 
 
 def _kind(value: Any, kind: type) -> Any:
