@@ -153,9 +153,14 @@ SANDBOX_HOME = "/home/learner"
 
 def sandbox_environment(environment: dict[str, str]) -> dict[str, str]:
     """The worker's environment with a fresh HOME and TMPDIR inside the jail."""
+    import grader
+
     entries = [str(Path(e).resolve()) for e in environment.get("PYTHONPATH", "").split(os.pathsep) if e]
-    kept = os.pathsep.join(e for e in entries if not _reveals_the_project(Path(e)))  # the rest are not bound
-    environment = {**environment, "PYTHONPATH": kept} if entries else environment
+    kept = [e for e in entries if not _reveals_the_project(Path(e))]  # the rest are not bound
+    # The folder that holds this grader package, so that a checkout run with PYTHONPATH=. (not
+    # installed) starts its workers too: only the package itself is bound beneath it.
+    package_parent = str(Path(grader.__file__).resolve().parent.parent)
+    environment = {**environment, "PYTHONPATH": os.pathsep.join(dict.fromkeys([package_parent, *kept]))}
     return {**environment, "HOME": SANDBOX_HOME, "TMPDIR": "/tmp", "KERAS_HOME": f"{SANDBOX_HOME}/.keras",
             "MPLCONFIGDIR": f"{SANDBOX_HOME}/.matplotlib", "XDG_CACHE_HOME": f"{SANDBOX_HOME}/.cache"}
 
@@ -222,14 +227,15 @@ def visible_inside(path: Path) -> bool:
 
 
 def _reveals_the_project(root: Path) -> bool:
-    """Whether binding `root` would show the solutions, tests or datasets (a PYTHONPATH of the repository).
+    """Whether binding `root` would show the solutions or datasets: the repository or a folder above it, or inside them.
 
     An installed wheel's copy of them sits inside the package, which must be bound: it is masked instead.
     """
     if locations.INSTALLED:
         return False
     project = locations.PROJECT_ROOT.resolve()
-    return root == project or root in project.parents
+    hidden = [project / "solutions", project / "datasets"]
+    return root == project or root in project.parents or any(root == h or h in root.parents for h in hidden)
 
 
 def _course_mask() -> list[str]:

@@ -19,16 +19,14 @@
 # | 7.2 | `train_few_labels`: a digit classifier from 500 labelled images | 3 |
 # | 7.3 | `transfer_model`: a frozen pre-trained base with a new head | 2 |
 # | 7.4 | `build_mixed_precision_model`: bfloat16 compute, float32 weights and output | 2 |
-# | 7.5 | `train_data_parallel`: one model trained over eight devices (JAX only) | 2 |
+# | 7.5 | `data_parallel_gradients`: gradients of shards combined into the batch's, on every backend | 2 |
 #
 # After each exercise, run the `check(...)` cell below it, or from a terminal: `grader check chapter7`.
-# Exercise 7.5 needs the JAX backend; on TensorFlow and PyTorch the grader reports it as skipped
-# and does not count it.
 
 # %% [markdown]
 # ## Setup
 #
-# Exercise 7.5 spreads work over eight devices. A laptop has one CPU, but JAX can present it as eight
+# The last example spreads training over eight devices. A laptop has one CPU, but JAX can present it as eight
 # virtual devices if the `XLA_FLAGS` environment variable says so **before JAX is first imported**, so
 # the first lines below set it before `import keras`. It changes nothing on TensorFlow or PyTorch.
 # If you switch backends, restart the kernel.
@@ -456,34 +454,33 @@ print("output dtype:", keras.backend.standardize_dtype(mixed(np.zeros((2, 8), "f
 # ### Data parallelism
 #
 # When one device is too slow, **data parallelism** copies the model to each of $D$ devices, gives each
-# device $B/D$ rows of a batch of $B$, and averages the gradients before every update:
+# device a shard of every batch, and combines the devices' gradients before every update. With a loss
+# that is a mean over the $B$ rows of a batch, and shard $d$ holding $B_d$ of them,
 #
-# $$g = \frac{1}{B}\sum_{i=1}^{B} \nabla_w \ell_i = \frac{1}{D}\sum_{d=1}^{D} \underbrace{\frac{D}{B}
-#   \sum_{i \in \text{shard } d} \nabla_w \ell_i}_{\text{device } d}.$$
+# $$g = \frac{1}{B}\sum_{i=1}^{B} \nabla_w \ell_i
+#     = \sum_{d=1}^{D} \frac{B_d}{B} \underbrace{\frac{1}{B_d} \sum_{i \in \text{shard } d} \nabla_w \ell_i}_{g_d, \text{ device } d}.$$
 #
-# The average is the same number as on one device (up to the order of float32 additions), so data
-# parallelism changes how fast training runs, not what it computes. Keras 3's distribution API
-# (`keras.distribution`, JAX backend; TensorFlow and PyTorch have their own tools, `tf.distribute` and
-# `torch.distributed`) says it in two lines:
+# Each device computes the gradient $g_d$ of the mean loss over *its* rows; the combination weights
+# each by its share of the rows, $B_d / B$. When the shards are equal, that is the plain average
+# $\frac{1}{D}\sum_d g_d$, which is what every data-parallel library computes (an *all-reduce* mean);
+# when they are not (the last batch of an epoch, a batch that does not divide by $D$), the plain average
+# over-weights the small shards. Either way the result is the one-device gradient, up to the order of
+# float32 additions: data parallelism changes how fast training runs, not what it computes.
 #
-# ```python
-# distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
-# with distribution.scope():
-#     ...  # build, compile and fit as usual
-# ```
+# ### A gradient on each backend
 #
-# Variables created inside the scope are replicated on every device, and `fit` splits each batch
-# across them. (`keras.distribution.set_distribution(distribution)` does the same for the whole
-# process; the scope keeps it local.)
+# To combine gradients yourself you need them as arrays, outside `fit`. Each backend computes them its
+# own way; this is also the heart of a custom training step (the keras.io guide *Customizing what
+# happens in `fit()`* has one for each backend):
 #
-# ## Exercise 7.5 — Train over eight devices (JAX)
+# - **TensorFlow** records the forward pass on a `tf.GradientTape` and asks it for the gradient;
+# - **PyTorch** builds its graph as it computes, and `torch.autograd.grad` walks it back;
+# - **JAX** differentiates a pure function: `model.stateless_call(trainable, non_trainable, x)` runs
+#   the model on the variable values it is given, so `jax.grad` can differentiate the loss with
+#   respect to them.
 #
-# Write `train_data_parallel(x, y, seed)`: inside a `DataParallel` scope over all devices, build
-# `build_regressor(x.shape[1], seed)` (given below), compile it with
-# `keras.optimizers.SGD(learning_rate=0.05)` and `loss="mse"`, fit it for 3 epochs with
-# `batch_size=64` and `shuffle=False`, and return the model. The grader checks that its weights live
-# on every device and that they equal, within float32 rounding, those of the same training on one
-# device. On TensorFlow and PyTorch this exercise is skipped.
+# `loss_gradients` below does it for the mean squared error, on whichever backend is running. It is
+# given: read it, then use it in the exercise.
 
 # %%
 def build_regressor(n_features, seed):
@@ -495,75 +492,156 @@ def build_regressor(n_features, seed):
     ])
 
 
+def mean_squared_error(y, y_pred):
+    return keras.ops.mean(keras.ops.square(y - y_pred))
+
+
+def loss_gradients(model, x, y):
+    """The gradient of the mean squared error over (x, y), one NumPy array per trainable weight."""
+    x, y = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            loss = mean_squared_error(y, model(x, training=True))
+        gradients = tape.gradient(loss, model.trainable_weights)
+    elif backend == "torch":
+        import torch
+
+        loss = mean_squared_error(y, model(x, training=True))
+        gradients = torch.autograd.grad(loss, [w.value for w in model.trainable_weights])
+    else:
+        import jax
+
+        non_trainable = [w.value for w in model.non_trainable_weights]
+
+        def loss_of(trainable):
+            y_pred, _ = model.stateless_call(trainable, non_trainable, x, training=True)
+            return mean_squared_error(y, y_pred)
+
+        gradients = jax.grad(loss_of)([w.value for w in model.trainable_weights])
+    return [keras.ops.convert_to_numpy(g) for g in gradients]
+
+
+# %% [markdown]
+# ## Exercise 7.5 — Data parallelism by hand
+#
+# Write `data_parallel_gradients(model, x, y, n_devices)`: split the rows of `x` and `y` into
+# `n_devices` shards with `np.array_split` (which allows shards of unequal size), compute each shard's
+# gradient with `loss_gradients(model, x_shard, y_shard)` as a device would, and combine them into the
+# gradient of the whole batch. Return a list with one NumPy array per trainable weight, in the order of
+# `model.trainable_weights`.
+#
+# The grader calls it with batches whose size does not divide by `n_devices`, on every backend, and
+# compares your combined gradient with the reference's, which is the one-device gradient.
+
 # %%
-def train_data_parallel(x, y, seed):
-    """Train build_regressor data-parallel over every device.
+def data_parallel_gradients(model, x, y, n_devices):
+    """The batch gradient, combined from the gradients of `n_devices` shards.
 
     Args:
-        x: features (n, d), n a multiple of 64.
+        model: a keras.Model with a single output.
+        x: features (n, d).
         y: targets (n, 1).
-        seed: the seed of the initial weights.
+        n_devices: how many shards to split the rows into (np.array_split).
 
     Returns:
-        The trained keras.Model.
+        A list of NumPy arrays, one per trainable weight: the gradient of the mean squared error
+        over all n rows.
     """
     ### BEGIN SOLUTION
-    distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
-    with distribution.scope():
-        model = build_regressor(x.shape[1], seed)
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
-        model.fit(x, y, epochs=3, batch_size=64, shuffle=False, verbose=0)
-    return model
+    combined = [np.zeros(w.shape, "float32") for w in model.trainable_weights]
+    for x_shard, y_shard in zip(np.array_split(x, n_devices), np.array_split(y, n_devices)):
+        share = len(x_shard) / len(x)
+        for total, gradient in zip(combined, loss_gradients(model, x_shard, y_shard)):
+            total += share * gradient
+    return combined
     ### END SOLUTION
 
 
 # %% tags=["reference-only"]
-def _devices_holding(model):
-    """How many devices hold the model's first weight (JAX arrays know their sharding)."""
-    sharding = getattr(model.weights[0].value, "sharding", None)
-    return len(sharding.device_set) if sharding is not None else 1
-
-
-def probe_data_parallel(train_data_parallel, x, y, seed):
-    """Devices used, and whether the weights match one-device training (max difference measured: 5e-7)."""
-    try:
-        model = train_data_parallel(x, y, seed)
-    finally:
-        keras.distribution.set_distribution(None)
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"train_data_parallel should return a keras.Model. Received: {type(model).__name__}")
-    single = build_regressor(x.shape[1], seed)
-    single.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
-    single.fit(x, y, epochs=3, batch_size=64, shuffle=False, verbose=0)
-    yours = [np.asarray(w) for w in model.get_weights()]
-    alone = single.get_weights()
-    same = len(yours) == len(alone) and all(a.shape == b.shape and np.allclose(a, b, rtol=1e-4, atol=1e-5) for a, b in zip(yours, alone))
-    return {"devices": np.array(_devices_holding(model)), "same_as_one_device": same}
-
-
-def mistake_single_device(x, y, seed):
+def probe_sharded_gradients(data_parallel_gradients, x, y, n_devices, seed):
+    """The learner's combined gradient for a batch whose size does not divide by n_devices."""
+    if len(x) % n_devices == 0:  # unequal shards are the case that tells the weights apart
+        x, y = x[:-1], y[:-1]
     model = build_regressor(x.shape[1], seed)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
-    model.fit(x, y, epochs=3, batch_size=64, shuffle=False, verbose=0)
-    return model
+    rng = np.random.default_rng(seed)  # the same weights on every backend (seeded initializers differ)
+    model.set_weights([rng.normal(0.0, 0.5, w.shape).astype("float32") for w in model.weights])
+    gradients = data_parallel_gradients(model, x, y, n_devices)
+    if not isinstance(gradients, (list, tuple)):
+        raise TypeError(f"data_parallel_gradients should return a list of arrays. Received: {type(gradients).__name__}")
+    if len(gradients) != len(model.trainable_weights):
+        raise ValueError(f"data_parallel_gradients should return one array per trainable weight "
+                         f"({len(model.trainable_weights)}). Received: {len(gradients)}")
+    names = [f"{'hidden' if i < 2 else 'output'} {w.name}" for i, w in enumerate(model.trainable_weights)]
+    return {f"gradient of the {name}": np.asarray(g, "float32") for name, g in zip(names, gradients)}
+
+
+def mistake_plain_average(model, x, y, n_devices):
+    shards = [loss_gradients(model, xs, ys) for xs, ys in zip(np.array_split(x, n_devices), np.array_split(y, n_devices))]
+    return [np.mean(parts, axis=0) for parts in zip(*shards)]
+
+
+def mistake_summed(model, x, y, n_devices):
+    shards = [loss_gradients(model, xs, ys) for xs, ys in zip(np.array_split(x, n_devices), np.array_split(y, n_devices))]
+    return [np.sum(parts, axis=0) for parts in zip(*shards)]
+
+
+def mistake_first_shard_only(model, x, y, n_devices):
+    return loss_gradients(model, np.array_split(x, n_devices)[0], np.array_split(y, n_devices)[0])
 
 
 # %% [markdown]
-# On JAX, compare with one device yourself: the largest difference is float32 rounding.
+# Once 7.5 passes, show that it trains as one device would: one SGD step with your combined gradient
+# lands on the same weights as one full-batch step of `fit`, on this backend.
+
+# %%
+rng = np.random.default_rng(0)
+x_demo = rng.normal(size=(61, 5)).astype("float32")
+y_demo = (x_demo @ rng.normal(size=(5, 1))).astype("float32")
+by_hand = build_regressor(5, seed=3)
+step = [w - 0.05 * g for w, g in zip(by_hand.get_weights(), data_parallel_gradients(by_hand, x_demo, y_demo, n_devices=8))]
+one_device = build_regressor(5, seed=3)
+one_device.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+one_device.fit(x_demo, y_demo, epochs=1, batch_size=len(x_demo), shuffle=False, verbose=0)
+difference = max(float(np.abs(a - b).max()) for a, b in zip(step, one_device.get_weights()))
+print(f"8 shards of 7 or 8 rows; largest weight difference from one full-batch fit step: {difference:.1e}")
+
+# %% [markdown]
+# ### The same, done for you: `keras.distribution`
+#
+# On JAX, Keras 3's distribution API does the sharding, the per-device gradients and the all-reduce
+# inside `fit` (TensorFlow and PyTorch have their own tools, `tf.distribute` and
+# `torch.distributed`). Two lines say it:
+#
+# ```python
+# distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+# with distribution.scope():
+#     ...  # build, compile and fit as usual
+# ```
+#
+# Variables created inside the scope are replicated on every device, and `fit` splits each batch
+# across them. (`keras.distribution.set_distribution(distribution)` does the same for the whole
+# process; the scope keeps it local.) On JAX, compare it with one device: the difference is float32
+# rounding.
 
 # %%
 if keras.backend.backend() == "jax":
-    rng = np.random.default_rng(0)
     x_demo = rng.normal(size=(256, 5)).astype("float32")
     y_demo = (x_demo @ rng.normal(size=(5, 1))).astype("float32")
-    parallel = train_data_parallel(x_demo, y_demo, seed=3)
+    distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+    with distribution.scope():
+        parallel = build_regressor(5, seed=3)
+        parallel.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+        parallel.fit(x_demo, y_demo, epochs=3, batch_size=64, shuffle=False, verbose=0)
     alone = build_regressor(5, seed=3)
     alone.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
     alone.fit(x_demo, y_demo, epochs=3, batch_size=64, shuffle=False, verbose=0)
     difference = max(float(np.abs(np.asarray(a) - b).max()) for a, b in zip(parallel.get_weights(), alone.get_weights()))
     print(f"{len(parallel.weights[0].value.sharding.device_set)} devices; largest weight difference from one device: {difference:.1e}")
 else:
-    print("keras.distribution needs the JAX backend: set KERAS_BACKEND=jax and restart the kernel")
+    print("keras.distribution's DataParallel needs the JAX backend: set KERAS_BACKEND=jax and restart the kernel")
 
 # %% [markdown]
 # ## What to remember
@@ -574,4 +652,5 @@ else:
 #   train only the new head.
 # - Mixed precision: `"mixed_bfloat16"` computes in bfloat16 and keeps float32 weights; keep the output
 #   layer in float32.
-# - Data parallelism splits batches, not results: it must give the one-device answer, faster.
+# - Data parallelism splits batches, not results: each shard's gradient weighted by its share of the
+#   rows gives the one-device gradient, so training is the same, faster.

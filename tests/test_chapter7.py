@@ -1,7 +1,7 @@
 """Chapter 7: plausible wrong answers fail with a message that points at the mistake.
 
 The manifest's known mistakes are tested by tests/test_wrong_answers.py; these are other ways
-to get each exercise wrong, written as a learner would, and the JAX-only exercise's skip.
+to get each exercise wrong, written as a learner would.
 """
 
 from __future__ import annotations
@@ -43,14 +43,11 @@ def build_mixed_precision_model(n_features, n_classes):
     ])
 """
 
-SMALLER_BATCHES = """
-def train_data_parallel(x, y, seed):
-    distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
-    with distribution.scope():
-        model = build_regressor(x.shape[1], seed)
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
-        model.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0)
-    return model
+ROWS_COUNTED_TWICE = """
+def data_parallel_gradients(model, x, y, n_devices):
+    shards = zip(np.array_split(x, n_devices), np.array_split(y, n_devices))
+    grads = [loss_gradients(model, xs, ys) for xs, ys in shards]
+    return [sum(len(xs) * g for xs, g in zip(np.array_split(x, n_devices), parts)) / n_devices for parts in zip(*grads)]
 """
 
 RETURNS_HISTORY = """
@@ -65,7 +62,7 @@ PLAUSIBLE_MISTAKES = [
     ("7.1", "make_augmentation", HALF_TURNS, "your augmentation flips or turns images over"),
     ("7.3", "transfer_model", FORGOT_LAST_BASE_LAYER, "base_weights']: got 'changed in fit', expected 'unchanged'"),
     ("7.4", "build_mixed_precision_model", GLOBAL_POLICY_FOR_EVERY_LAYER, "your output layer computes in bfloat16"),
-    ("7.5", "train_data_parallel", SMALLER_BATCHES, "same_as_one_device']: got False, expected True"),
+    ("7.5", "data_parallel_gradients", ROWS_COUNTED_TWICE, "gradient of the hidden bias']"),
     ("7.2", "train_few_labels", RETURNS_HISTORY, "train_few_labels should return a keras.Model. Received: History", "error"),
 ]
 # One grading per round, not per answer: a round holds at most one of each exercise.
@@ -75,19 +72,13 @@ ROUNDS = in_rounds(PLAUSIBLE_MISTAKES)
 test_plausible_mistakes_are_explained = wrong_answer_test(
     CHAPTER7, PLAUSIBLE_MISTAKES, ROUNDS,
     ids=["rotations up to a half turn", "one base layer left trainable", "global policy on the output too",
-         "another batch size", "returned the History"],
+         "weighted by rows, divided by devices", "returned the History"],
 )
 
 
-def test_the_jax_only_exercise_is_skipped_plainly_elsewhere(run_grader):
-    finished, report = run_grader("check", "chapter7", "-e", "7.5", "--backend", "torch")
-    assert finished.returncode == 0, finished.stdout + finished.stderr
-    assert statuses(report) == {"7.5": "skipped"}
-    assert messages(report)["7.5"] == "needs the jax backend, not torch: grader check chapter7 -e 7.5 --backend jax"
-
-
 # Correct answers written differently: the factors as (low, high) ranges and the layers in another
-# order, the base's layers frozen one by one as well, and dtype policies as objects.
+# order, the base's layers frozen one by one as well, dtype policies as objects, and the shards'
+# gradients combined by hand-made slices and NumPy's weighted average.
 OTHER_CORRECT_ANSWERS = {
     "make_augmentation": """
 def make_augmentation():
@@ -114,6 +105,13 @@ def build_mixed_precision_model(n_features, n_classes):
     hidden = keras.layers.Dense(64, activation="relu", dtype=mixed)(hidden)
     outputs = keras.layers.Dense(n_classes, activation="softmax", dtype=keras.dtype_policies.DTypePolicy("float32"))(hidden)
     return keras.Model(inputs, outputs)
+""",
+    "data_parallel_gradients": """
+def data_parallel_gradients(model, x, y, n_devices):
+    sizes = [len(x) // n_devices + (d < len(x) % n_devices) for d in range(n_devices)]
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    per_shard = [loss_gradients(model, x[a:b], y[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [np.average(np.stack(parts), axis=0, weights=sizes).astype("float32") for parts in zip(*per_shard)]
 """,
 }
 

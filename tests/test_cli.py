@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from grader.chapters import UnknownChapter, resolve
+from helpers import messages, statuses
 
 
 @pytest.mark.parametrize("name", ["chapter4", "4", "ch4", "CH4", "chapter4_worked_example", "chapter4.ipynb"])
@@ -58,3 +64,23 @@ def test_unknown_exercise_ids_may_omit_the_chapter(run_grader):
     finished, _ = run_grader("check", "chapter4", "-e", "9", "--backend", "jax")
     assert "has no exercise '4.9'" in finished.stderr
 
+
+
+def test_an_exercise_for_one_backend_is_skipped_plainly_on_another(tmp_path):
+    """A course author's fork in which exercise 1.1 is graded on JAX only, checked on PyTorch."""
+    root = Path(__file__).resolve().parents[1]
+    for folder in ("grader", "solutions"):
+        shutil.copytree(root / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = tmp_path / "solutions" / "chapter1_background.toml"
+    manifest.write_text(manifest.read_text().replace('id = "1.1"', 'id = "1.1"\nbackends = ["jax"]', 1))
+    report = tmp_path / "report.json"
+    ran = subprocess.run(
+        [sys.executable, "-m", "grader", "check", "chapter1", "-e", "1.1", "--solutions", "--backend", "torch",
+         "--json", str(report)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(tmp_path), "GRADER_STATE": str(tmp_path / "state.json")},
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert statuses(json.loads(report.read_text())) == {"1.1": "skipped"}
+    assert messages(json.loads(report.read_text()))["1.1"] == (
+        "needs the jax backend, not torch: grader check chapter1 -e 1.1 --backend jax")

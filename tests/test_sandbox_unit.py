@@ -77,9 +77,12 @@ def test_where_a_cgroup_holds_memory_and_processes_the_worker_sets_neither_itsel
     assert "memory_bytes" in json.loads(sandbox.limits_for_worker(sandbox.Limits(), NotHeld()))
 
 
-def test_a_pythonpath_that_would_show_the_project_is_dropped_inside_the_jail():
-    environment = sandbox.sandbox_environment({"PYTHONPATH": f"{PROJECT_ROOT}:{PROJECT_ROOT / 'tests' / 'gpu_strict'}"})
-    assert environment["PYTHONPATH"] == str(PROJECT_ROOT / "tests" / "gpu_strict")
+def test_inside_the_jail_pythonpath_finds_the_grader_and_keeps_entries_that_show_nothing_else(tmp_path):
+    outside = tmp_path / "helpers"
+    environment = sandbox.sandbox_environment({"PYTHONPATH": f"{PROJECT_ROOT / 'solutions'}:{outside}"})
+    # The grader's own folder leads (beneath it only grader/ is bound, as the test above checks), so a
+    # checkout run without installing starts its workers; an entry inside the project is dropped.
+    assert environment["PYTHONPATH"].split(":") == [str(PROJECT_ROOT), str(outside)]
     assert environment["HOME"] == sandbox.SANDBOX_HOME
 
 
