@@ -13,7 +13,7 @@
 # |---|---|---|
 # | 6.1 | `save_and_reload`: the `.keras` format, checked on a second backend | 2 |
 # | 6.2 | `StopOnPlateau`: a callback that stops training when the validation loss stalls | 2 |
-# | 6.3 | `fit_with_log`: training that writes a CSV log the grader reads back | 2 |
+# | 6.3 | `fit_with_log`: a CSV log that a resumed run continues as one run | 2 |
 #
 # After each exercise, run the `check(...)` cell below it, or from a terminal: `grader check chapter6`.
 
@@ -21,6 +21,7 @@
 # ## Setup
 
 # %%
+import csv
 import os
 import tempfile
 
@@ -99,7 +100,6 @@ def save_and_reload(model, path):
 
 
 # %% tags=["reference-only"]
-import csv
 import subprocess
 import sys
 
@@ -326,41 +326,61 @@ for callback in (StopOnPlateau(patience=3, min_delta=0.005), keras.callbacks.Ear
 # The `History` that `fit` returns lives only as long as your Python session. A log file outlives it:
 # `keras.callbacks.CSVLogger(path)` writes a header (`epoch,loss,...`) and one row per epoch as training
 # goes, so a crashed or interrupted run still leaves its record; `TensorBoard` does the same for the
-# dashboard. By default `CSVLogger` starts a fresh file; with `append=True` it continues an existing one,
-# which is what you want when you resume a run, and not otherwise.
+# dashboard.
 #
-# ## Exercise 6.3 — Write a training log
+# Long runs get interrupted: the laptop sleeps, the cluster's time limit ends the job. You then load
+# the last saved model and **resume**, and the log should read as one run: the rows of the first part,
+# then the rows of the second, the epochs numbered on. Two settings decide it:
+#
+# - `CSVLogger(path)` starts a fresh file and throws the old rows away; `CSVLogger(path, append=True)`
+#   adds to the file that is there;
+# - `fit(..., initial_epoch=k, epochs=k + more)` numbers the epochs from `k` (in the log, in callbacks
+#   such as learning-rate schedules, and in `EarlyStopping`'s patience), where a plain
+#   `fit(..., epochs=more)` starts again from epoch 0.
+#
+# ## Exercise 6.3 — Write a log that survives an interruption
 #
 # Write `fit_with_log(model, x, y, log_path, epochs)`. The model arrives compiled (mean squared error,
-# with the metric `mae`). Train it for `epochs` epochs **full-batch** (`batch_size=len(x)`), with
-# `shuffle=False` and `verbose=0`, writing a CSV log at `log_path` with `keras.callbacks.CSVLogger`.
-# Return the `history` dict of the `History` object (`history.history`).
+# with the metric `mae`). Train it for `epochs` more epochs **full-batch** (`batch_size=len(x)`), with
+# `shuffle=False` and `verbose=0`, logging to the CSV file at `log_path` with
+# `keras.callbacks.CSVLogger`, and return the `history` dict of the `History` object
+# (`history.history`).
 #
-# The grader reads your log file back, column by column, and compares it with the reference's. It
-# also leaves an old log at `log_path` first, as a previous run would.
+# The decision is yours: when no log exists at `log_path`, this is a new run; when one does, it is the
+# log of this same training, interrupted, and your function resumes it, so that the file ends up as
+# the log of one run. How many epochs were done already? The log's rows tell you.
+#
+# The grader calls your function on a model, then again on the same model (as after an interruption),
+# reads the log back column by column, and compares it with the reference's.
 
 # %%
 def fit_with_log(model, x, y, log_path, epochs):
-    """Train full-batch for `epochs` epochs, logging every epoch to a CSV file.
+    """Train full-batch for `epochs` more epochs, continuing the CSV log at `log_path` if there is one.
 
     Args:
         model: a compiled keras.Model.
         x, y: the training data.
-        log_path: where CSVLogger writes the log.
-        epochs: the number of epochs.
+        log_path: where CSVLogger writes the log; a log already there is this training's, to continue.
+        epochs: the number of epochs to train now.
 
     Returns:
-        The history dict: metric name -> list of per-epoch values.
+        The history dict of this call: metric name -> list of per-epoch values.
     """
     ### BEGIN SOLUTION
-    logger = keras.callbacks.CSVLogger(log_path)
-    history = model.fit(x, y, epochs=epochs, batch_size=len(x), shuffle=False, callbacks=[logger], verbose=0)
+    done = 0
+    if os.path.exists(log_path):
+        with open(log_path, newline="") as log:
+            done = len(list(csv.DictReader(log)))
+    logger = keras.callbacks.CSVLogger(log_path, append=done > 0)
+    history = model.fit(x, y, initial_epoch=done, epochs=done + epochs, batch_size=len(x), shuffle=False,
+                        callbacks=[logger], verbose=0)
     return history.history
     ### END SOLUTION
 
 
 # %% tags=["reference-only"]
-def probe_log(fit_with_log, n, n_features, epochs, seed):
+def probe_log(fit_with_log, n, n_features, epochs, more_epochs, seed):
+    """The log after a first run and a resumed one, read back, and the history of each call."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, n_features)).astype("float32")
     y = (x @ rng.normal(size=(n_features, 1)) + 0.1 * rng.normal(size=(n, 1))).astype("float32")
@@ -369,40 +389,54 @@ def probe_log(fit_with_log, n, n_features, epochs, seed):
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mean_squared_error", metrics=["mae"])
     with tempfile.TemporaryDirectory() as folder:
         log_path = os.path.join(folder, "training.csv")
-        old_log = "epoch,loss,mae,val_loss,val_mae\n0,9.0,9.0,NA,NA\n1,8.0,8.0,NA,NA\n"
-        with open(log_path, "w") as old:
-            old.write(old_log)
-        history = fit_with_log(model, x, y, log_path, epochs)
-        if not isinstance(history, dict):
-            raise TypeError(f"fit_with_log should return history.history, a dict. Received: {type(history).__name__}")
+        histories = [fit_with_log(model, x, y, log_path, count) for count in (epochs, more_epochs)]
+        for history in histories:
+            if not isinstance(history, dict):
+                raise TypeError(f"fit_with_log should return history.history, a dict. Received: {type(history).__name__}")
+        if not os.path.isfile(log_path):
+            raise FileNotFoundError("fit_with_log wrote no log at log_path: pass keras.callbacks.CSVLogger(log_path) to fit")
         with open(log_path, newline="") as log:
-            if log.read() == old_log:
-                raise ValueError("the file at log_path still holds an earlier run's log: pass keras.callbacks.CSVLogger(log_path) to fit")
-            log.seek(0)
             rows = list(csv.DictReader(log))
         if not rows or not {"epoch", "loss", "mae"} <= set(rows[0]):
-            raise ValueError("the file at log_path is not this run's CSVLogger log: pass keras.callbacks.CSVLogger(log_path) to fit")
+            raise ValueError("the file at log_path is not a CSVLogger log with the columns epoch, loss and mae: "
+                             "pass keras.callbacks.CSVLogger(log_path) to fit")
     return {"log": {name: np.array([float(row[name]) for row in rows]) for name in ("epoch", "loss", "mae")},
-            "history": {name: np.asarray(history[name], "float64") for name in ("loss", "mae")}}
+            "history": [{name: np.asarray(history.get(name, []), "float64") for name in ("loss", "mae")} for history in histories]}
 
 
-def mistake_log_appended(model, x, y, log_path, epochs):
+def _epochs_logged(log_path):
+    if not os.path.exists(log_path):
+        return 0
+    with open(log_path, newline="") as log:
+        return len(list(csv.DictReader(log)))
+
+
+def mistake_log_restarted(model, x, y, log_path, epochs):
+    logger = keras.callbacks.CSVLogger(log_path)
+    return model.fit(x, y, epochs=epochs, batch_size=len(x), shuffle=False, callbacks=[logger], verbose=0).history
+
+
+def mistake_epochs_renumbered(model, x, y, log_path, epochs):
     logger = keras.callbacks.CSVLogger(log_path, append=True)
     return model.fit(x, y, epochs=epochs, batch_size=len(x), shuffle=False, callbacks=[logger], verbose=0).history
 
 
+def mistake_epochs_counted_from_zero(model, x, y, log_path, epochs):
+    done = _epochs_logged(log_path)
+    logger = keras.callbacks.CSVLogger(log_path, append=done > 0)
+    return model.fit(x, y, initial_epoch=done, epochs=epochs, batch_size=len(x), shuffle=False,
+                     callbacks=[logger], verbose=0).history
+
+
 def mistake_default_batch_size(model, x, y, log_path, epochs):
-    logger = keras.callbacks.CSVLogger(log_path)
-    return model.fit(x, y, epochs=epochs, shuffle=False, callbacks=[logger], verbose=0).history
-
-
-def mistake_one_epoch_missing(model, x, y, log_path, epochs):
-    logger = keras.callbacks.CSVLogger(log_path)
-    return model.fit(x, y, epochs=epochs - 1, batch_size=len(x), shuffle=False, callbacks=[logger], verbose=0).history
+    done = _epochs_logged(log_path)
+    logger = keras.callbacks.CSVLogger(log_path, append=done > 0)
+    return model.fit(x, y, initial_epoch=done, epochs=done + epochs, shuffle=False, callbacks=[logger], verbose=0).history
 
 
 # %% [markdown]
-# Reading a log back is one line with NumPy (or `pandas.read_csv`):
+# Once 6.3 passes, interrupt a run yourself: three epochs, then two more as a resumed run. Reading the
+# log back is one line with NumPy (or `pandas.read_csv`):
 
 # %%
 with tempfile.TemporaryDirectory() as folder:
@@ -411,10 +445,11 @@ with tempfile.TemporaryDirectory() as folder:
     y_demo = x_demo.sum(axis=1, keepdims=True)
     demo = keras.Sequential([keras.Input(shape=(8,)), keras.layers.Dense(1)])
     demo.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mean_squared_error", metrics=["mae"])
-    fit_with_log(demo, x_demo, y_demo, os.path.join(folder, "log.csv"), epochs=5)
+    fit_with_log(demo, x_demo, y_demo, os.path.join(folder, "log.csv"), epochs=3)
+    fit_with_log(demo, x_demo, y_demo, os.path.join(folder, "log.csv"), epochs=2)  # after the interruption
     log = np.genfromtxt(os.path.join(folder, "log.csv"), delimiter=",", names=True)
 print(log.dtype.names)
-print(np.round(log["loss"], 3))
+print("epochs", log["epoch"].astype(int), "loss", np.round(log["loss"], 3))
 
 # %% [markdown]
 # ## Documentation and further reading
@@ -438,4 +473,5 @@ print(np.round(log["loss"], 3))
 # - Save with `model.save("name.keras")` and load with `keras.saving.load_model`: one file, portable
 #   across backends when the model is made of Keras parts and `keras.ops` code.
 # - Callbacks steer `fit` from outside: stop early, save the best model, change the learning rate, log.
-# - Keep a log file of every run; a `History` disappears with the session.
+# - Keep a log file of every run; a `History` disappears with the session. To resume, continue the
+#   log (`append=True`) and the epoch count (`initial_epoch`).

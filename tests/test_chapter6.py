@@ -48,7 +48,7 @@ WRONG_ANSWERS = [
     ("6.1", "save_and_reload", NOT_SAVED, "save_and_reload wrote no file at the path it was given", "error"),
     ("6.1", "save_and_reload", NOT_RELOADED, "save_and_reload returned the model it was given", "error"),
     ("6.1", "save_and_reload", WEIGHTS_ONLY, ".weights.h5", "error"),
-    ("6.3", "fit_with_log", NO_LOGGER, "still holds an earlier run's log: pass keras.callbacks.CSVLogger(log_path)", "error"),
+    ("6.3", "fit_with_log", NO_LOGGER, "fit_with_log wrote no log at log_path: pass keras.callbacks.CSVLogger(log_path)", "error"),
     ("6.3", "fit_with_log", RETURNS_HISTORY_OBJECT, "fit_with_log should return history.history, a dict. Received: History", "error"),
 ]
 # One grading per round, not per answer: a round holds at most one of each exercise.
@@ -87,8 +87,12 @@ class StopOnPlateau(keras.callbacks.Callback):
 """,
     "fit_with_log": """
 def fit_with_log(model, x, y, log_path, epochs):
-    logger = keras.callbacks.CSVLogger(filename=str(log_path), separator=",", append=False)
-    history = model.fit(x=x, y=y, batch_size=x.shape[0], epochs=epochs, shuffle=False, verbose=0, callbacks=[logger])
+    from pathlib import Path
+    log = Path(log_path)
+    done = max(len(log.read_text().splitlines()) - 1, 0) if log.exists() else 0
+    logger = keras.callbacks.CSVLogger(filename=str(log), separator=",", append=log.exists())
+    history = model.fit(x=x, y=y, batch_size=x.shape[0], epochs=epochs + done, initial_epoch=done,
+                        shuffle=False, verbose=0, callbacks=[logger])
     return dict(history.history)
 """,
 }
