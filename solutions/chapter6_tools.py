@@ -11,7 +11,7 @@
 #
 # | Exercise | You write | Points |
 # |---|---|---|
-# | 6.1 | `save_and_reload`: the `.keras` format, checked on a second backend | 2 |
+# | 6.1 | `save_and_reload`: the `.keras` format with a custom layer, checked on a second backend | 2 |
 # | 6.2 | `StopOnPlateau`: a callback that stops training when the validation loss stalls | 2 |
 # | 6.3 | `fit_with_log`: a CSV log that a resumed run continues as one run | 2 |
 #
@@ -23,6 +23,8 @@
 # %%
 import csv
 import os
+import subprocess
+import sys
 import tempfile
 
 import keras
@@ -71,23 +73,80 @@ classifier.summary()
 # inference-only artefact for TensorFlow Serving; it works from the TensorFlow and JAX backends, and
 # `format="onnx"` offers another route. Export is for serving; `.keras` is for going on with Keras.
 #
-# ## Exercise 6.1 — Save, reload, and load on another backend
+# ### A model that will not load
+#
+# The file stores each layer's class by name. For Keras's own layers the name is enough; for a
+# custom layer, `load_model` has to find the class itself, and where it looks is the catch: the classes
+# registered with `@keras.saving.register_keras_serializable()`, the `custom_objects` you pass, and
+# the module the class was defined in. In the notebook that defined a class, that module is the
+# notebook itself, so loading works there, and only there. Here is a colleague's layer, written without
+# registering it:
+
+# %%
+class LearnedScale(keras.layers.Layer):
+    """Multiplies each feature by a learned factor, which starts at `initial`."""
+
+    def __init__(self, initial=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.initial = initial
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(input_shape[-1],), initializer=keras.initializers.Constant(self.initial))
+
+    def call(self, inputs):
+        return inputs * self.scale
+
+    def get_config(self):
+        return {**super().get_config(), "initial": self.initial}
+
+
+scaled = keras.Sequential([keras.Input(shape=(4,)), LearnedScale(initial=2.0), keras.layers.Dense(1)])
+folder = tempfile.mkdtemp()
+scaled.save(os.path.join(folder, "scaled.keras"))
+keras.saving.load_model(os.path.join(folder, "scaled.keras"))
+print("loads in this notebook")
+
+# %% [markdown]
+# A fresh Python process (a colleague's, a server's, next week's kernel) has no such class:
+
+# %%
+fresh = subprocess.run(
+    [sys.executable, "-c", f"import keras; keras.saving.load_model({os.path.join(folder, 'scaled.keras')!r})"],
+    capture_output=True, text=True, env={**os.environ, "KERAS_BACKEND": keras.backend.backend()},
+)
+print((fresh.stderr.strip().splitlines() or ["it loaded"])[-1][:400])
+
+# %% [markdown]
+# Three ways to give `load_model` the class, each in the process that loads:
+#
+# - `keras.saving.load_model(path, custom_objects={"LearnedScale": LearnedScale})`, for this one call;
+# - `with keras.saving.custom_object_scope({"LearnedScale": LearnedScale}):` around the call;
+# - decorate the class with `@keras.saving.register_keras_serializable(package="my_project")` where
+#   it is defined, so that importing the module registers it (the file then names it
+#   `"my_project>LearnedScale"`).
+#
+# What you must not do is `safe_mode=False`: it lets the file run Python code (a `Lambda` layer's) as
+# it loads, and is for files you wrote yourself.
+#
+# ## Exercise 6.1 — Save and reload a model with a custom layer
 #
 # Write `save_and_reload(model, path)`: save the whole model in the native format at `path` (a
-# filename ending in `.keras`), load it back with `keras.saving.load_model`, and return the loaded
-# model (a new object, not the one you were given).
+# filename ending in `.keras`), load it back with `keras.saving.load_model` as a fresh process would
+# (with the custom classes it needs, given explicitly), and return the loaded model: a new object, not
+# the one you were given.
 #
-# The grader gives your function a model with a `BatchNormalization` and a `Dropout` layer, compares
-# the reloaded model's predictions with the original's, and then loads **your file** in a separate
-# process on a different backend (JAX when you run TensorFlow or PyTorch, PyTorch when you run JAX)
-# and compares its predictions too.
+# The decision to make: `model` may hold custom layers, and the grader's model holds one of its own, not
+# `LearnedScale`, never registered. Which classes does `load_model` need, and where can your function
+# find them? The grader compares the reloaded model's predictions with the original's, and then loads
+# **your file** in a separate process on a different backend (JAX when you run TensorFlow or PyTorch,
+# PyTorch when you run JAX) and compares its predictions too.
 
 # %%
 def save_and_reload(model, path):
-    """Save `model` in the `.keras` format at `path` and load it back.
+    """Save `model` in the `.keras` format at `path` and load it back, custom layers included.
 
     Args:
-        model: a keras.Model.
+        model: a keras.Model, which may hold custom layers that are not registered.
         path: where to save, a filename ending in `.keras`.
 
     Returns:
@@ -95,26 +154,62 @@ def save_and_reload(model, path):
     """
     ### BEGIN SOLUTION
     model.save(path)
-    return keras.saving.load_model(path)
+    custom = {type(layer).__name__: type(layer) for layer in model.layers
+              if not type(layer).__module__.startswith("keras")}
+    return keras.saving.load_model(path, custom_objects=custom)
     ### END SOLUTION
 
 
 # %% tags=["reference-only"]
-import subprocess
-import sys
+# The grader's own custom layer: never registered, defined afresh in each process that loads a file.
+PROBE_LAYER = """
+import keras
 
+
+class Temperature(keras.layers.Layer):
+    def __init__(self, initial=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.initial = initial
+
+    def build(self, input_shape):
+        self.log_t = self.add_weight(shape=(), initializer=keras.initializers.Constant(self.initial))
+
+    def call(self, inputs):
+        return inputs / keras.ops.exp(self.log_t)
+
+    def get_config(self):
+        return {**super().get_config(), "initial": self.initial}
+"""
 OTHER_BACKEND = {"jax": "torch", "tensorflow": "jax", "torch": "jax"}
-LOAD_AND_PREDICT = (
-    "import sys, numpy as np, keras\n"
-    "model = keras.saving.load_model(sys.argv[1], compile=False)\n"
+LOAD_AND_PREDICT = PROBE_LAYER + (
+    "import json, sys, zipfile\n"
+    "import numpy as np\n"
+    "# The file may name the class as registered (package>Temperature) by the learner's process.\n"
+    "names = set(['Temperature'] + __import__('re').findall(r'\"registered_name\": \"([^\"]*Temperature)\"',\n"
+    "            zipfile.ZipFile(sys.argv[1]).read('config.json').decode()))\n"
+    "model = keras.saving.load_model(sys.argv[1], compile=False, custom_objects=dict.fromkeys(names, Temperature))\n"
     "np.save(sys.argv[3], keras.ops.convert_to_numpy(model.predict(np.load(sys.argv[2]), verbose=0)))\n"
 )
 
 
+def _temperature_class():
+    namespace = {"__name__": "grader_probe_layers"}  # a module no process can import
+    exec(PROBE_LAYER, namespace)
+    return namespace["Temperature"]
+
+
 def _seeded_classifier(n_features, seed):
-    """A classifier with weights drawn from `seed`, the same in every process."""
+    """A classifier holding the custom layer, with weights drawn from `seed`, the same in every process."""
     rng = np.random.default_rng(seed)
-    model = build_classifier(n_features)
+    model = keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(16, activation="relu"),
+        keras.layers.BatchNormalization(),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(3),
+        _temperature_class()(initial=0.5),
+        keras.layers.Softmax(),
+    ])
     model.set_weights([
         rng.uniform(0.5, 2.0, w.shape) if "variance" in w.path else rng.normal(0.0, 0.5, w.shape)
         for w in model.weights
@@ -137,17 +232,32 @@ def _predict_elsewhere(path, x, folder):
     return np.load(out_file)
 
 
+def _causes(error):
+    """The messages of an exception and of those that caused it."""
+    messages = []
+    while error is not None and len(messages) < 20:
+        messages.append(str(error))
+        error = error.__cause__ or error.__context__
+    return "\n".join(messages)
+
+
 def probe_portability(save_and_reload, n_features, seed):
     model, x = _seeded_classifier(n_features, seed)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.keras")
-        reloaded = save_and_reload(model, path)
+        try:
+            reloaded = save_and_reload(model, path)
+        except TypeError as error:
+            if "Could not locate class 'Temperature'" in _causes(error):  # Keras names only the outer model
+                raise TypeError("load_model could not find the class of the model's custom layer, Temperature: "
+                                "give it the classes it needs explicitly") from error
+            raise
         if not os.path.isfile(path):
             raise FileNotFoundError(f"save_and_reload wrote no file at the path it was given: save there with model.save(path)")
         if not isinstance(reloaded, keras.Model):
             raise TypeError(f"save_and_reload should return the loaded keras.Model. Received: {type(reloaded).__name__}")
         if reloaded is model:
-            raise TypeError("save_and_reload returned the model it was given: return keras.saving.load_model(path)")
+            raise TypeError("save_and_reload returned the model it was given: return keras.saving.load_model(path, ...)")
         return {
             "original": keras.ops.convert_to_numpy(model.predict(x, verbose=0)),
             "reloaded": keras.ops.convert_to_numpy(reloaded.predict(x, verbose=0)),
@@ -156,19 +266,17 @@ def probe_portability(save_and_reload, n_features, seed):
 
 
 # %% [markdown]
-# Once 6.1 passes, try it on the classifier from above. `predict` runs in inference mode, so the
-# `Dropout` layer passes values through and `BatchNormalization` uses its saved moving statistics:
-# the predictions before and after the round trip are identical.
+# Once 6.1 passes, try it on the classifier from above and on the colleague's model. `predict` runs in
+# inference mode, so the `Dropout` layer passes values through and `BatchNormalization` uses its saved
+# moving statistics: the predictions before and after the round trip are identical.
 
 # %%
-with tempfile.TemporaryDirectory() as folder:
-    path = os.path.join(folder, "classifier.keras")
-    reloaded = save_and_reload(classifier, path)
-    size = os.path.getsize(path)
-x_check = np.random.default_rng(1).normal(size=(4, 8)).astype("float32")
-before = keras.ops.convert_to_numpy(classifier.predict(x_check, verbose=0))
-after = keras.ops.convert_to_numpy(reloaded.predict(x_check, verbose=0))
-print(f"{size} bytes; largest difference after reloading: {np.max(np.abs(before - after)):.1e}")
+for original, x_check in ((classifier, np.random.default_rng(1).normal(size=(4, 8))), (scaled, np.ones((2, 4)))):
+    path = os.path.join(folder, f"{original.name}.keras")
+    reloaded = save_and_reload(original, path)
+    before = keras.ops.convert_to_numpy(original.predict(x_check.astype("float32"), verbose=0))
+    after = keras.ops.convert_to_numpy(reloaded.predict(x_check.astype("float32"), verbose=0))
+    print(f"{original.name}: {os.path.getsize(path)} bytes; largest difference after reloading: {np.max(np.abs(before - after)):.1e}")
 
 
 # %% [markdown]

@@ -32,6 +32,18 @@ def save_and_reload(model, path):
     return keras.saving.load_model(path)
 """
 
+NO_CUSTOM_OBJECTS = """
+def save_and_reload(model, path):
+    model.save(path)
+    return keras.saving.load_model(path)
+"""
+
+ONLY_THE_NOTEBOOKS_CLASS = """
+def save_and_reload(model, path):
+    model.save(path)
+    return keras.saving.load_model(path, custom_objects={"LearnedScale": LearnedScale})
+"""
+
 NO_LOGGER = """
 def fit_with_log(model, x, y, log_path, epochs):
     return model.fit(x, y, epochs=epochs, batch_size=len(x), shuffle=False, verbose=0).history
@@ -48,6 +60,8 @@ WRONG_ANSWERS = [
     ("6.1", "save_and_reload", NOT_SAVED, "save_and_reload wrote no file at the path it was given", "error"),
     ("6.1", "save_and_reload", NOT_RELOADED, "save_and_reload returned the model it was given", "error"),
     ("6.1", "save_and_reload", WEIGHTS_ONLY, ".weights.h5", "error"),
+    ("6.1", "save_and_reload", NO_CUSTOM_OBJECTS, "could not find the class of the model's custom layer, Temperature", "error"),
+    ("6.1", "save_and_reload", ONLY_THE_NOTEBOOKS_CLASS, "could not find the class of the model's custom layer, Temperature", "error"),
     ("6.3", "fit_with_log", NO_LOGGER, "fit_with_log wrote no log at log_path: pass keras.callbacks.CSVLogger(log_path)", "error"),
     ("6.3", "fit_with_log", RETURNS_HISTORY_OBJECT, "fit_with_log should return history.history, a dict. Received: History", "error"),
 ]
@@ -57,7 +71,8 @@ ROUNDS = in_rounds(WRONG_ANSWERS)
 
 test_wrong_answers_are_explained = wrong_answer_test(
     CHAPTER6, WRONG_ANSWERS, ROUNDS,
-    ids=["nothing saved", "the original returned", "weights only", "no CSVLogger", "the History returned"],
+    ids=["nothing saved", "the original returned", "weights only", "no custom objects", "only the notebook's class",
+         "no CSVLogger", "the History returned"],
 )
 
 
@@ -66,6 +81,9 @@ test_wrong_answers_are_explained = wrong_answer_test(
 OTHER_CORRECT_ANSWERS = {
     "save_and_reload": """
 def save_and_reload(model, path):
+    for layer in model.layers:  # registered under a package of one's own: the file names it mine>Temperature
+        if "keras" not in type(layer).__module__:
+            keras.saving.register_keras_serializable(package="mine")(type(layer))
     keras.saving.save_model(model, path)
     return keras.models.load_model(path)
 """,
