@@ -18,7 +18,7 @@
 # | 7.1 | `make_augmentation`: label-preserving random transformations of digit images | 2 |
 # | 7.2 | `train_few_labels`: a digit classifier from 500 labelled images | 3 |
 # | 7.3 | `transfer_model`: a frozen pre-trained base with a new head | 2 |
-# | 7.4 | `build_mixed_precision_model`: bfloat16 compute, float32 weights and output | 2 |
+# | 7.4 | `build_mixed_precision_model`: 16-bit compute, float32 weights and output, loss scaling where float16 needs it | 2 |
 # | 7.5 | `data_parallel_gradients`: gradients of shards combined into the batch's, on every backend | 2 |
 #
 # After each exercise, run the `check(...)` cell below it, or from a terminal: `grader check chapter7`.
@@ -365,90 +365,175 @@ print(f"digits 5-9 from 50 labels: from scratch {scratch:.3f}, on the frozen bas
 # everything built later (and back to `"float32"` you must set it). Here, give each layer its policy:
 # `keras.layers.Dense(64, dtype="mixed_bfloat16")`.
 #
-# ## Exercise 7.4 — A mixed-precision model
+# ### float16 and loss scaling
 #
-# Write `build_mixed_precision_model(n_features, n_classes)`: `keras.Input(shape=(n_features,))`, two
-# `Dense(64, activation="relu")` layers with the `"mixed_bfloat16"` policy, and a
-# `Dense(n_classes, activation="softmax")` output layer in `"float32"`. The grader reads each layer's
-# policy, the dtype of every weight and of the model's output.
+# Older GPUs (before NVIDIA's Ampere) have fast float16 arithmetic and no bfloat16. float16 keeps 10
+# mantissa bits (more precision than bfloat16) but only 5 exponent bits: nothing smaller than about
+# $6 \times 10^{-8}$ survives, and gradients are often smaller than that. They *underflow* to zero, and
+# the weights they belong to stop learning without any error. **Loss scaling** is the cure: multiply
+# the loss by a large factor $S$ before the backward pass, so that every gradient is $S$ times larger
+# and stays representable, then divide the gradients by $S$ (in float32) before the update.
+# `keras.optimizers.LossScaleOptimizer(optimizer)` does both and adjusts $S$ as it goes: it halves it
+# when a gradient overflows to infinity (and skips that step) and doubles it after a run of good steps.
+#
+# `compile` wraps the optimizer for you when the **model's own** policy is `"mixed_float16"`, that
+# is, when the global policy was set before the model was built. When you give the layers their
+# policies one by one, as here, the model's policy stays `"float32"`, and nothing is wrapped unless you
+# wrap it.
+#
+# ## Exercise 7.4 — A mixed-precision model, compiled so that it learns
+#
+# Write `build_mixed_precision_model(n_features, n_classes, policy)`, where `policy` is
+# `"mixed_bfloat16"` or `"mixed_float16"`: `keras.Input(shape=(n_features,))`, two
+# `Dense(64, activation="relu")` layers with that policy, and a `Dense(n_classes, activation="softmax")`
+# output layer in `"float32"`. Return it compiled with
+# `keras.optimizers.SGD(learning_rate=0.05)` and `loss="sparse_categorical_crossentropy"`, and make
+# the decision the text above describes: which policy needs loss scaling?
+#
+# The grader reads each layer's policy, the dtype of every weight and of the output, and whether the
+# optimizer scales the loss. Then it trains your model for one step on data whose gradients are too
+# small for float16, and checks that the hidden layers' weights moved.
 
 # %%
-def build_mixed_precision_model(n_features, n_classes):
-    """Dense(64, relu) x 2 in mixed_bfloat16, then a float32 softmax output.
+def build_mixed_precision_model(n_features, n_classes, policy):
+    """Dense(64, relu) x 2 in `policy`, a float32 softmax output, compiled so that it learns.
 
     Args:
         n_features: the number of input columns.
         n_classes: the number of classes.
+        policy: "mixed_bfloat16" or "mixed_float16", for the hidden layers.
 
     Returns:
-        An uncompiled keras.Model.
+        A keras.Model compiled with SGD(learning_rate=0.05) and sparse categorical cross-entropy.
     """
     ### BEGIN SOLUTION
-    return keras.Sequential([
+    model = keras.Sequential([
         keras.Input(shape=(n_features,)),
-        keras.layers.Dense(64, activation="relu", dtype="mixed_bfloat16"),
-        keras.layers.Dense(64, activation="relu", dtype="mixed_bfloat16"),
+        keras.layers.Dense(64, activation="relu", dtype=policy),
+        keras.layers.Dense(64, activation="relu", dtype=policy),
         keras.layers.Dense(n_classes, activation="softmax", dtype="float32"),
     ])
+    optimizer = keras.optimizers.SGD(learning_rate=0.05)
+    if policy == "mixed_float16":  # float16 gradients underflow without it; bfloat16 has float32's range
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+    return model
     ### END SOLUTION
 
 
 # %% tags=["reference-only"]
+def _tiny_gradient_data(n_features, n_classes, rng):
+    """Inputs so small that the first layer's gradients (about 1e-8) fall below float16's smallest number."""
+    x = (1e-6 * rng.normal(size=(64, n_features))).astype("float32")
+    return x, rng.integers(0, n_classes, size=64)
+
+
+def _first_row_learns(model, x, y):
+    """Whether one step moves the first hidden kernel's first row off zero.
+
+    Started at exactly 0, a row moves under any gradient that is not 0, however small, so this tells
+    a gradient that underflowed in float16 from one that survived; no rounding of the update hides it.
+    """
+    first = next(layer for layer in model.layers if layer.weights)
+    weights = first.get_weights()
+    weights[0][0, :] = 0.0
+    first.set_weights(weights)
+    model.fit(x, y, epochs=1, batch_size=len(x), shuffle=False, verbose=0)
+    return bool(np.any(first.get_weights()[0][0, :] != 0.0))
+
+
 def probe_mixed_precision(build_mixed_precision_model, n_features, n_classes, seed):
-    """Each layer's policy, the dtypes of the weights and of the output (the global policy restored after)."""
-    previous = keras.config.dtype_policy()
-    try:
-        model = build_mixed_precision_model(n_features, n_classes)
-    finally:
-        keras.config.set_dtype_policy(previous)
-    x = np.random.default_rng(seed).normal(size=(4, n_features)).astype("float32")
-    output = model(x)
-    layers = [layer for layer in model.layers if layer.weights]
-    return {
-        "layer_policies": np.array([layer.dtype_policy.name for layer in layers]),
-        "weight_dtypes": np.array(sorted({keras.backend.standardize_dtype(w.dtype) for w in model.weights})),
-        "output_dtype": keras.backend.standardize_dtype(output.dtype),
-        "output_shape": np.array(output.shape),
-    }
+    """For each policy: the layers' policies, the dtypes of weights and output, and whether the first layer learns."""
+    facts = {}
+    for policy in ("mixed_bfloat16", "mixed_float16"):
+        previous = keras.config.dtype_policy()
+        try:
+            model = build_mixed_precision_model(n_features, n_classes, policy)
+        finally:
+            keras.config.set_dtype_policy(previous)
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"build_mixed_precision_model should return a keras.Model. Received: {type(model).__name__}")
+        if getattr(model, "optimizer", None) is None:
+            raise ValueError("build_mixed_precision_model returned an uncompiled model: compile it before returning it")
+        x, y = _tiny_gradient_data(n_features, n_classes, np.random.default_rng(seed))
+        output = model(x[:4])
+        layers = [layer for layer in model.layers if layer.weights]
+        facts[policy] = {
+            "layer_policies": np.array([layer.dtype_policy.name for layer in layers]),
+            "weight_dtypes": np.array(sorted({keras.backend.standardize_dtype(w.dtype) for w in model.weights})),
+            "output_dtype": keras.backend.standardize_dtype(output.dtype),
+            "output_shape": np.array(output.shape),
+            "first_layer": "learns" if _first_row_learns(model, x, y) else "stuck: its gradient underflowed to 0",
+        }
+    return facts
 
 
-def mistake_bfloat16_output(n_features, n_classes):
-    return keras.Sequential([
+def _mixed(n_features, n_classes, hidden, output, scale):
+    model = keras.Sequential([
         keras.Input(shape=(n_features,)),
-        keras.layers.Dense(64, activation="relu", dtype="mixed_bfloat16"),
-        keras.layers.Dense(64, activation="relu", dtype="mixed_bfloat16"),
-        keras.layers.Dense(n_classes, activation="softmax", dtype="mixed_bfloat16"),
+        keras.layers.Dense(64, activation="relu", dtype=hidden),
+        keras.layers.Dense(64, activation="relu", dtype=hidden),
+        keras.layers.Dense(n_classes, activation="softmax", dtype=output),
     ])
+    optimizer = keras.optimizers.SGD(learning_rate=0.05)
+    model.compile(optimizer=keras.optimizers.LossScaleOptimizer(optimizer) if scale else optimizer,
+                  loss="sparse_categorical_crossentropy")
+    return model
 
 
-def mistake_pure_bfloat16(n_features, n_classes):
-    return keras.Sequential([
-        keras.Input(shape=(n_features,)),
-        keras.layers.Dense(64, activation="relu", dtype="bfloat16"),
-        keras.layers.Dense(64, activation="relu", dtype="bfloat16"),
-        keras.layers.Dense(n_classes, activation="softmax", dtype="float32"),
-    ])
+def mistake_no_loss_scaling(n_features, n_classes, policy):
+    return _mixed(n_features, n_classes, policy, "float32", scale=False)
 
 
-def mistake_all_float32(n_features, n_classes):
-    return keras.Sequential([
-        keras.Input(shape=(n_features,)),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(n_classes, activation="softmax"),
-    ])
+def mistake_low_precision_output(n_features, n_classes, policy):
+    return _mixed(n_features, n_classes, policy, policy, scale=policy == "mixed_float16")
+
+
+def mistake_pure_low_precision(n_features, n_classes, policy):
+    return _mixed(n_features, n_classes, policy.removeprefix("mixed_"), "float32", scale=policy == "mixed_float16")
+
+
+def mistake_all_float32(n_features, n_classes, policy):
+    return _mixed(n_features, n_classes, "float32", "float32", scale=False)
 
 
 # %% [markdown]
-# Once 7.4 passes, look inside: the weights are float32, the hidden layers compute in bfloat16, and
-# the output is float32 again.
+# Once 7.4 passes, look inside: the weights are float32, the hidden layers compute in 16 bits, and
+# the output is float32 again. Then measure what the 16 bits buy on this machine: the bytes of one
+# batch's activations, and the time of a training step on a wider network. A CPU without bfloat16
+# hardware emulates it, so mixed precision is often *slower* here; on a GPU with tensor cores it is
+# usually the other way round. Measure on the hardware you will train on.
 
 # %%
-mixed = build_mixed_precision_model(8, 3)
-for layer in mixed.layers:
-    policy = layer.dtype_policy
-    print(f"{layer.name:>8}: policy {policy.name:<15} weights {policy.variable_dtype:<8} compute {policy.compute_dtype}")
-print("output dtype:", keras.backend.standardize_dtype(mixed(np.zeros((2, 8), "float32")).dtype))
+for policy in ("mixed_bfloat16", "mixed_float16"):
+    mixed = build_mixed_precision_model(8, 3, policy)
+    print(f"{policy}: optimizer {type(mixed.optimizer).__name__}")
+    for layer in mixed.layers:
+        dtypes = layer.dtype_policy
+        print(f"  {layer.name:>8}: policy {dtypes.name:<15} weights {dtypes.variable_dtype:<8} compute {dtypes.compute_dtype}")
+
+
+def step_time_and_activation_bytes(policy, batch=256, steps=5):
+    """Seconds per training step and the bytes of the first hidden layer's output, for one policy."""
+    if policy == "float32":
+        model = keras.Sequential([keras.Input(shape=(256,)), keras.layers.Dense(64, activation="relu"),
+                                  keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="sparse_categorical_crossentropy")
+    else:
+        model = build_mixed_precision_model(256, 10, policy)
+    x = np.random.default_rng(0).normal(size=(batch, 256)).astype("float32")
+    y = np.random.default_rng(1).integers(0, 10, size=batch)
+    model.train_on_batch(x, y)  # the first step compiles
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.train_on_batch(x, y)
+    hidden = keras.backend.standardize_dtype(model.layers[0](x).dtype)
+    return (time.perf_counter() - start) / steps, batch * 64 * {"float32": 4, "bfloat16": 2, "float16": 2}[hidden]
+
+
+for policy in ("float32", "mixed_bfloat16", "mixed_float16"):
+    seconds, size = step_time_and_activation_bytes(policy)
+    print(f"{policy:>15}: {1000 * seconds:6.2f} ms per step; one hidden layer's activations {size / 1024:.0f} KiB")
 
 # %% [markdown]
 # ### Data parallelism
@@ -651,6 +736,7 @@ else:
 # - Transfer learning: `base.trainable = False` before `compile`, call the base with `training=False`,
 #   train only the new head.
 # - Mixed precision: `"mixed_bfloat16"` computes in bfloat16 and keeps float32 weights; keep the output
-#   layer in float32.
+#   layer in float32. float16 needs loss scaling (`LossScaleOptimizer`), which `compile` adds only when
+#   the model's own policy is `"mixed_float16"`.
 # - Data parallelism splits batches, not results: each shard's gradient weighted by its share of the
 #   rows gives the one-device gradient, so training is the same, faster.

@@ -33,14 +33,16 @@ def transfer_model(base, n_classes):
 """
 
 GLOBAL_POLICY_FOR_EVERY_LAYER = """
-def build_mixed_precision_model(n_features, n_classes):
-    keras.config.set_dtype_policy("mixed_bfloat16")
-    return keras.Sequential([
+def build_mixed_precision_model(n_features, n_classes, policy):
+    keras.config.set_dtype_policy(policy)
+    model = keras.Sequential([
         keras.Input(shape=(n_features,)),
         keras.layers.Dense(64, activation="relu"),
         keras.layers.Dense(64, activation="relu"),
         keras.layers.Dense(n_classes, activation="softmax"),
     ])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="sparse_categorical_crossentropy")
+    return model
 """
 
 ROWS_COUNTED_TWICE = """
@@ -61,7 +63,7 @@ def train_few_labels(x_train, y_train, x_val, y_val):
 PLAUSIBLE_MISTAKES = [
     ("7.1", "make_augmentation", HALF_TURNS, "your augmentation flips or turns images over"),
     ("7.3", "transfer_model", FORGOT_LAST_BASE_LAYER, "base_weights']: got 'changed in fit', expected 'unchanged'"),
-    ("7.4", "build_mixed_precision_model", GLOBAL_POLICY_FOR_EVERY_LAYER, "your output layer computes in bfloat16"),
+    ("7.4", "build_mixed_precision_model", GLOBAL_POLICY_FOR_EVERY_LAYER, "your output layer computes in 16 bits"),
     ("7.5", "data_parallel_gradients", ROWS_COUNTED_TWICE, "gradient of the hidden bias']"),
     ("7.2", "train_few_labels", RETURNS_HISTORY, "train_few_labels should return a keras.Model. Received: History", "error"),
 ]
@@ -77,8 +79,9 @@ test_plausible_mistakes_are_explained = wrong_answer_test(
 
 
 # Correct answers written differently: the factors as (low, high) ranges and the layers in another
-# order, the base's layers frozen one by one as well, dtype policies as objects, and the shards'
-# gradients combined by hand-made slices and NumPy's weighted average.
+# order, the base's layers frozen one by one as well, the global dtype policy (so that compile scales the
+# loss itself) with an explicit float32 output, and the shards' gradients combined by hand-made slices
+# and NumPy's weighted average.
 OTHER_CORRECT_ANSWERS = {
     "make_augmentation": """
 def make_augmentation():
@@ -98,13 +101,21 @@ def transfer_model(base, n_classes):
     return keras.Model(inputs=inputs, outputs=head(base(inputs, training=False)))
 """,
     "build_mixed_precision_model": """
-def build_mixed_precision_model(n_features, n_classes):
-    mixed = keras.dtype_policies.DTypePolicy("mixed_bfloat16")
-    inputs = keras.Input(shape=(n_features,))
-    hidden = keras.layers.Dense(64, activation="relu", dtype=mixed)(inputs)
-    hidden = keras.layers.Dense(64, activation="relu", dtype=mixed)(hidden)
-    outputs = keras.layers.Dense(n_classes, activation="softmax", dtype=keras.dtype_policies.DTypePolicy("float32"))(hidden)
-    return keras.Model(inputs, outputs)
+def build_mixed_precision_model(n_features, n_classes, policy):
+    # The global policy, restored afterwards: the model's own policy is then mixed_float16 too, and
+    # compile wraps the optimizer in a LossScaleOptimizer by itself.
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(keras.dtype_policies.DTypePolicy(policy))
+    try:
+        inputs = keras.Input(shape=(n_features,))
+        hidden = keras.layers.Dense(64, activation="relu")(inputs)
+        hidden = keras.layers.Dense(64, activation="relu")(hidden)
+        outputs = keras.layers.Dense(n_classes, activation="softmax", dtype=keras.dtype_policies.DTypePolicy("float32"))(hidden)
+        model = keras.Model(inputs, outputs)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="sparse_categorical_crossentropy")
+    finally:
+        keras.config.set_dtype_policy(previous)
+    return model
 """,
     "data_parallel_gradients": """
 def data_parallel_gradients(model, x, y, n_devices):
