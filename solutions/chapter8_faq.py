@@ -5,7 +5,8 @@
 # The article ends with three questions and three one-line answers: what is the difference between
 # TensorFlow and Keras, how to choose a loss and an optimiser, and how to fight overfitting. The
 # answers are right but give you nothing to check. In this chapter you answer each question with code
-# whose output you (and the grader) can verify.
+# whose output you (and the grader) can verify, and then a fourth question that every reader meets and
+# the article does not ask: why does my network not learn?
 #
 # **Exercises in this chapter**
 #
@@ -15,6 +16,8 @@
 # | 8.2 | `WarmupCosine`: a learning-rate schedule, warm-up then cosine decay | 2 |
 # | 8.3 | `diagnose`: under- or overfitting, read from a training history | 2 |
 # | 8.4 | `train_regularised`: tame an overfitting network, graded on held-out loss | 3 |
+# | 8.5 | `overfits_one_batch`: the first test of a network that does not learn | 2 |
+# | 8.6 | `suggest_learning_rate`: read a learning-rate range test | 2 |
 #
 # After each exercise, run the `check(...)` cell below it, or from a terminal: `grader check chapter8`.
 
@@ -555,6 +558,272 @@ for name, history in (("too large", overfitting_history), ("regularised", regula
     print(f"{name:>12}: {diagnose(history['loss'], history['val_loss'], target_loss=0.45)}")
 
 # %% [markdown]
+# ## Q4 (the article does not ask it). My network does not learn: how do I find out why?
+#
+# A network that does not learn raises no error: it trains, prints losses, and gives poor answers.
+# Check, in this order:
+#
+# 1. **Overfit one small batch first.** A correct model with a sensible learning rate drives the loss
+#    on 32 rows close to zero within a couple of hundred steps; it has far more parameters than 32
+#    rows have constraints. If it cannot, the bug is in the model or the loss, not in the data or the
+#    regularisation: an output activation that does not fit the loss, labels in the wrong format,
+#    frozen layers, a learning rate of zero.
+# 2. **Step through the training step.** `model.compile(..., run_eagerly=True)` runs `train_step` as
+#    plain Python on every backend, so a `print` or a `breakpoint()` inside a layer's `call` shows real
+#    values instead of symbolic tensors. It is slow; turn it off once the bug is found.
+# 3. **Stop at the first NaN.** `keras.callbacks.TerminateOnNaN()` ends training as soon as the loss is
+#    not a number, so a diverging run fails in seconds, and the epoch it failed in is a clue.
+# 4. **Choose the learning rate by measuring.** The most common reason for a network that learns slowly
+#    or not at all is its learning rate: the *learning-rate range test* below finds a good one in a few
+#    hundred steps.
+#
+# First, one batch, a correct model and the same model with a bug that is easy to write: a ReLU on the
+# output of a binary classifier instead of a sigmoid (its outputs are not probabilities, and every row
+# whose output reaches 0 stops sending gradients back).
+
+# %%
+def one_batch_losses(output_activation, steps=150):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input(shape=(x_train.shape[1],)),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dense(1, activation=output_activation),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="binary_crossentropy")
+    history = model.fit(x_train[:32], y_train[:32], epochs=steps, batch_size=32, verbose=0)
+    return history.history["loss"]
+
+
+for activation in ("sigmoid", "relu"):
+    losses = one_batch_losses(activation)
+    print(f"output {activation:>7}: loss on one batch {losses[0]:.3f} -> {losses[-1]:.3f}")
+
+# %% [markdown]
+# ## Exercise 8.5 — Overfit one batch
+#
+# Write `overfits_one_batch(model, x, y, steps)`: train the compiled `model` on the one batch `x`, `y`
+# for `steps` full-batch steps (`fit` with `batch_size=len(x)` and `epochs=steps`, or a loop of
+# `train_on_batch`), and return `True` when the loss of the last step is below a tenth of the loss of the
+# first, `False` otherwise.
+#
+# The grader hands your function a correct model and models with the bugs that this test exists to
+# catch, each on one batch of 32 rows whose labels are random, so that only memorising can fit them,
+# and compares your verdicts with the reference's.
+
+# %%
+def overfits_one_batch(model, x, y, steps):
+    """Whether the compiled `model` drives its loss on one batch below a tenth of where it started.
+
+    Args:
+        model: a compiled keras.Model.
+        x, y: one batch of inputs and targets.
+        steps: how many full-batch training steps to take.
+
+    Returns:
+        True when the last step's loss is below 0.1 times the first step's.
+    """
+    ### BEGIN SOLUTION
+    losses = model.fit(x, y, epochs=steps, batch_size=len(x), shuffle=False, verbose=0).history["loss"]
+    return bool(losses[-1] < 0.1 * losses[0])
+    ### END SOLUTION
+
+
+# %% tags=["reference-only"]
+ONE_BATCH_SUSPECTS = {
+    "a correct model": {},
+    "a learning rate of zero": {"learning_rate": 0.0},
+    "frozen layers": {"frozen": True},
+    "a softmax over one output unit": {"output_activation": "softmax"},
+}
+# Measured on JAX over 30 draws (150 steps): the correct model's last loss is 0.001 to 0.034 of its
+# first, at least 3 times clear of 0.1; each buggy model's ratio is exactly 1.
+
+
+def _suspect(n_features, seed, learning_rate=0.03, frozen=False, output_activation="sigmoid"):
+    """A compiled model with the same weights on every backend."""
+    rng = np.random.default_rng(seed)
+    model = keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dense(1, activation=output_activation),
+    ])
+    model.set_weights([rng.normal(0.0, 0.5, w.shape).astype("float32") for w in model.weights])
+    model.trainable = not frozen
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="binary_crossentropy")
+    return model
+
+
+def probe_one_batch(overfits_one_batch, x, y, seed):
+    verdicts = {}
+    for name, bug in ONE_BATCH_SUSPECTS.items():
+        verdict = overfits_one_batch(_suspect(x.shape[1], seed, **bug), x, y.astype("float32"), 150)
+        if not isinstance(verdict, (bool, np.bool_)):
+            raise TypeError(f"overfits_one_batch should return True or False. Received: {type(verdict).__name__}")
+        verdicts[name] = "overfits" if verdict else "does not overfit"
+    return verdicts
+
+
+def mistake_one_step(model, x, y, steps):
+    losses = model.fit(x, y, epochs=1, batch_size=len(x), verbose=0).history["loss"]
+    return bool(losses[-1] < 0.1 * losses[0])
+
+
+# %% [markdown]
+# A diverging run, stopped by `TerminateOnNaN` after a handful of epochs instead of running all 100:
+
+# %%
+exploding = keras.Sequential([keras.Input(shape=(x_train.shape[1],)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(1)])
+exploding.compile(optimizer=keras.optimizers.SGD(learning_rate=10.0), loss="mean_squared_error")
+history = exploding.fit(x_train, y_train, epochs=100, batch_size=32, verbose=0,
+                        callbacks=[keras.callbacks.TerminateOnNaN()])
+print(f"stopped after {len(history.history['loss'])} of 100 epochs; last loss {history.history['loss'][-1]}")
+
+# %% [markdown]
+# ### The learning-rate range test
+#
+# Train from fresh weights for a few hundred steps while the learning rate grows geometrically, say
+# from $10^{-5}$ to $10$, one step per rate, and record each step's loss (Smith, *Cyclical Learning
+# Rates for Training Neural Networks*, 2017). Plotted against $\log_{10}$ of the rate, the loss first
+# stays flat (too small a rate to move), then falls, reaches a minimum, and shoots up once the rate is
+# too large to be stable. A good learning rate lies where the loss **falls fastest**, before the
+# minimum: at the minimum, the rate is already at the edge of divergence.
+#
+# `train_on_batch` gives one step's loss, and assigning to `model.optimizer.learning_rate` changes the
+# rate between steps, on every backend:
+
+# %%
+def learning_rate_range_test(x, y, rates, batch_size=32, seed=0):
+    """The loss of one training step at each rate in `rates`, in order, from fresh weights."""
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input(shape=(x.shape[1],)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=float(rates[0])), loss="binary_crossentropy")
+    rng = np.random.default_rng(seed)
+    losses = []
+    for rate in rates:
+        model.optimizer.learning_rate = float(rate)
+        rows = rng.choice(len(x), size=batch_size, replace=False)
+        losses.append(model.train_on_batch(x[rows], y[rows], return_dict=True)["loss"])
+    return np.array(losses, dtype="float64")
+
+
+rates = np.geomspace(1e-4, 30.0, 120)
+range_losses = learning_rate_range_test(x_train, y_train, rates)
+figure, axis = plt.subplots(figsize=(6, 3.5))
+axis.semilogx(rates, np.clip(range_losses, 0, 3))
+axis.set(xlabel="learning rate (log scale)", ylabel="loss of that step (clipped at 3)", title="Learning-rate range test")
+plt.show()
+
+# %% [markdown]
+# ## Exercise 8.6 — Read a learning-rate range test
+#
+# Write `suggest_learning_rate(learning_rates, losses)`: from a range test's rates (increasing,
+# equally spaced on a log scale) and the loss at each, return the suggested learning rate, a float,
+# by this rule:
+#
+# 1. **Cut at divergence.** The run has diverged at the first step whose loss is not finite (NaN or
+#    infinite) or is more than 4 times the lowest loss of the steps before and including it. Keep only
+#    the steps before that one (all of them, if it never diverges). What comes after divergence is
+#    noise: the loss can swing down again from a huge value, which looks like a steep fall.
+# 2. **Find the steepest fall.** On the kept steps, the slope of the loss against $\log_{10}$ of the
+#    rate, `np.gradient(losses, np.log10(learning_rates))`. Return the rate where the slope is most
+#    negative.
+#
+# The grader gives your function range tests it makes up, some of them built to tell the rule's two
+# parts apart, and compares your suggestions with the reference's.
+
+# %%
+def suggest_learning_rate(learning_rates, losses):
+    """The learning rate where a range test's loss falls fastest, before it diverges.
+
+    Args:
+        learning_rates: increasing rates, equally spaced in log10, shape (n,).
+        losses: the loss of the step taken at each rate, shape (n,); may hold NaN or inf.
+
+    Returns:
+        The suggested learning rate, a float.
+    """
+    ### BEGIN SOLUTION
+    rates = np.asarray(learning_rates, dtype="float64")
+    losses = np.asarray(losses, dtype="float64")
+    lowest = np.minimum.accumulate(np.where(np.isfinite(losses), losses, np.inf))
+    diverged = ~np.isfinite(losses) | (losses > 4 * lowest)
+    end = int(np.argmax(diverged)) if diverged.any() else len(losses)
+    slopes = np.gradient(losses[:end], np.log10(rates[:end]))
+    return float(rates[np.argmin(slopes)])
+    ### END SOLUTION
+
+
+# %% tags=["reference-only"]
+def synthetic_range_tests(seed, count=6, steps=80):
+    """Range tests shaped like real ones: a plateau, a fall, a minimum, a blow-up, then noise."""
+    rng = np.random.default_rng(seed)
+    rates = np.geomspace(1e-5, 10.0, steps)
+    x = np.log10(rates)
+    tests = []
+    for _ in range(count):
+        fall_at = rng.uniform(-3.5, -1.5)
+        blow_at = fall_at + rng.uniform(1.2, 2.5)
+        start, floor = rng.uniform(0.6, 1.2), rng.uniform(0.05, 0.3)
+        loss = floor + (start - floor) / (1 + np.exp(rng.uniform(3, 7) * (x - fall_at)))
+        loss = loss * (1 + 0.02 * rng.normal(size=steps))
+        after = x > blow_at
+        # After divergence: huge values that swing down steeply, sometimes NaN or inf at the end.
+        loss[after] = floor * 10 ** rng.uniform(1.0, 3.0, size=after.sum())
+        if rng.random() < 0.5:
+            loss[-rng.integers(1, 4):] = rng.choice([np.nan, np.inf])
+        tests.append(loss)
+    return rates, tests
+
+
+def probe_learning_rate(suggest_learning_rate, seed):
+    rates, tests = synthetic_range_tests(seed)
+    suggestions = []
+    for losses in tests:
+        suggestion = suggest_learning_rate(rates.copy(), losses.copy())
+        if not np.isscalar(suggestion) and np.ndim(suggestion) != 0:
+            raise TypeError(f"suggest_learning_rate should return one number. Received: an array of shape {np.shape(suggestion)}")
+        suggestions.append(float(suggestion))
+    return {"log10 of the suggested rates": np.log10(np.array(suggestions))}
+
+
+def mistake_rate_of_lowest_loss(learning_rates, losses):
+    losses = np.asarray(losses, dtype="float64")
+    return float(np.asarray(learning_rates)[np.nanargmin(np.where(np.isfinite(losses), losses, np.nan))])
+
+
+def mistake_no_cut_at_divergence(learning_rates, losses):
+    rates, losses = np.asarray(learning_rates, dtype="float64"), np.asarray(losses, dtype="float64")
+    finite = np.isfinite(losses)
+    slopes = np.gradient(losses[finite], np.log10(rates[finite]))
+    return float(rates[finite][np.argmin(slopes)])
+
+
+def mistake_slope_against_the_rate(learning_rates, losses):
+    rates, losses = np.asarray(learning_rates, dtype="float64"), np.asarray(losses, dtype="float64")
+    lowest = np.minimum.accumulate(np.where(np.isfinite(losses), losses, np.inf))
+    diverged = ~np.isfinite(losses) | (losses > 4 * lowest)
+    end = int(np.argmax(diverged)) if diverged.any() else len(losses)
+    return float(rates[np.argmin(np.gradient(losses[:end], rates[:end]))])
+
+
+# %% [markdown]
+# Once 8.6 passes, read the range test above with it, and train the chapter's small network with the
+# suggested rate for comparison with a rate ten times larger and one a hundred times smaller.
+
+# %%
+suggested = suggest_learning_rate(rates, range_losses)
+print(f"suggested learning rate: {suggested:.3g}")
+for rate in (suggested / 100, suggested, suggested * 10):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(x_train.shape[1],)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=rate), loss="binary_crossentropy")
+    history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=20, batch_size=32, verbose=0)
+    print(f"rate {rate:9.3g}: validation loss after 20 epochs {history.history['val_loss'][-1]:.3f}")
+
+# %% [markdown]
 # ## What to remember
 #
 # - Keras 3 is a model API over three backends; code written with `keras` and `keras.ops` runs on
@@ -566,3 +835,5 @@ for name, history in (("too large", overfitting_history), ("regularised", regula
 # - Read the history: a validation loss that turns upward means overfitting; a training loss that
 #   stays high means underfitting. Fight the first with a smaller model, weight penalties, dropout,
 #   early stopping and, when you can, more data.
+# - When a network does not learn: overfit one batch first, step through with `run_eagerly=True`,
+#   stop at the first NaN with `TerminateOnNaN`, and measure the learning rate with a range test.

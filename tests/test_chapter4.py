@@ -11,14 +11,21 @@ pytestmark = pytest.mark.slow
 
 CHAPTER4 = resolve("chapter4")
 
-# np.split for the parts, statistics by hand in float64, zero spreads replaced in place.
+# np.split for the parts, NaN for the missing values and np.nanmedian, statistics by hand in float64,
+# zero spreads replaced in place.
 SPLIT_BY_HAND = """
-def prepare_data(features, labels, seed, test_fraction=0.2, val_fraction=0.2):
-    features = np.asarray(features, dtype=np.float64)
+def prepare_data(features, labels, seed, missing_columns=(), test_fraction=0.2, val_fraction=0.2):
+    features = np.asarray(features, dtype=np.float64).copy()
     n = features.shape[0]
     order = np.random.default_rng(seed).permutation(n)
     n_test = round(test_fraction * n)
     test, val, train = np.split(order, [n_test, n_test + round(val_fraction * n)])
+    columns = list(missing_columns)
+    if columns:
+        block = features[:, columns]
+        block[block == 0] = np.nan
+        fill = np.nanmedian(block[train], axis=0)
+        features[:, columns] = np.where(np.isnan(block), fill, block)
     mean = features[train].sum(axis=0) / len(train)
     std = np.sqrt(((features[train] - mean) ** 2).mean(axis=0))
     std[std == 0] = 1.0

@@ -101,6 +101,27 @@ def test_the_notebook_states_the_three_bounds_it_is_graded_on():
 # Correct answers written differently: loss and metric aliases, a schedule clipped instead of branched,
 # a diagnosis in plain Python, and another way to regularise (a wider layer, dropout only, smaller batches).
 OTHER_CORRECT_ANSWERS = {
+    # A loop of train_on_batch instead of fit.
+    "overfits_one_batch": """
+def overfits_one_batch(model, x, y, steps):
+    losses = [float(model.train_on_batch(x, y)) for _ in range(steps)]
+    return losses[-1] < losses[0] / 10
+""",
+    # The divergence cut by a loop, NaN treated as divergence, central differences written out.
+    "suggest_learning_rate": """
+def suggest_learning_rate(learning_rates, losses):
+    lowest, end = float("inf"), len(losses)
+    for i, loss in enumerate(losses):
+        if not np.isfinite(loss) or loss > 4 * min(lowest, loss):
+            end = i
+            break
+        lowest = min(lowest, loss)
+    x, l = np.log10(np.asarray(learning_rates[:end], float)), np.asarray(losses[:end], float)
+    slope = np.empty(end)
+    slope[1:-1] = (l[2:] - l[:-2]) / (x[2:] - x[:-2])
+    slope[0], slope[-1] = (l[1] - l[0]) / (x[1] - x[0]), (l[-1] - l[-2]) / (x[-1] - x[-2])
+    return float(learning_rates[int(np.argmin(slope))])
+""",
     "output_head": """
 def output_head(n_classes):
     table = {
@@ -158,5 +179,5 @@ def train_regularised(x_train, y_train, x_val, y_val):
 
 def test_other_correct_answers_pass(grade_answers):
     finished, report = grade_answers(CHAPTER8, OTHER_CORRECT_ANSWERS)
-    assert statuses(report) == dict.fromkeys(["8.1", "8.2", "8.3", "8.4"], "passed"), messages(report)
+    assert statuses(report) == dict.fromkeys(["8.1", "8.2", "8.3", "8.4", "8.5", "8.6"], "passed"), messages(report)
     assert finished.returncode == 0

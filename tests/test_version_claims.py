@@ -87,3 +87,43 @@ def test_bfloat16_keeps_8_bits_of_precision():
     """)
     stored_bits, epsilon, max_exponent = out.split()
     assert (int(stored_bits), float(epsilon), int(max_exponent)) == (7, 2**-7, 128)
+
+
+def test_compile_scales_the_loss_only_when_the_models_own_policy_is_mixed_float16():
+    says("chapter7", "`compile` wraps the optimizer for you when the **model's own** policy is `\"mixed_float16\"`",
+         "the model's policy stays `\"float32\"`")
+    out = run_on("jax", """
+        import keras
+
+        def compiled():
+            model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2, dtype="mixed_float16"),
+                                      keras.layers.Dense(1, dtype="float32")])
+            model.compile(optimizer="sgd", loss="mse")
+            return model.dtype_policy.name, type(model.optimizer).__name__
+
+        print(*compiled())
+        keras.config.set_dtype_policy("mixed_float16")
+        print(*compiled())
+    """)
+    assert out.split() == ["float32", "SGD", "mixed_float16", "LossScaleOptimizer"]
+
+
+def test_an_unregistered_layer_does_not_load_even_where_its_class_is_defined():
+    says("chapter6", "and nowhere else: not even in the notebook that defined the class")
+    out = run_on("jax", """
+        import os, tempfile, keras
+
+        class Doubler(keras.layers.Layer):  # defined in __main__, as in a notebook
+            def call(self, inputs):
+                return 2 * inputs
+
+        path = os.path.join(tempfile.mkdtemp(), "m.keras")
+        keras.Sequential([keras.Input(shape=(2,)), Doubler()]).save(path)
+        try:
+            keras.saving.load_model(path)
+            print("loaded")
+        except TypeError as error:
+            print("refused" if "Could not locate class 'Doubler'" in str(error) else error)
+        print(type(keras.saving.load_model(path, custom_objects={"Doubler": Doubler}).layers[-1]).__name__)
+    """)
+    assert out.split() == ["refused", "Doubler"]
