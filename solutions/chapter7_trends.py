@@ -390,9 +390,9 @@ print(f"digits 5-9 from 50 labels: from scratch {scratch:.3f}, on the frozen bas
 # `keras.optimizers.SGD(learning_rate=0.05)` and `loss="sparse_categorical_crossentropy"`, and make
 # the decision the text above describes: which policy needs loss scaling?
 #
-# The grader reads each layer's policy, the dtype of every weight and of the output, and whether the
-# optimizer scales the loss. Then it trains your model for one step on data whose gradients are too
-# small for float16, and checks that the hidden layers' weights moved.
+# The grader reads each layer's policy and the dtype of every weight and of the output. Then it trains
+# your model for one step on data whose gradients are too small for float16, and checks that the first
+# layer's weights moved: that its gradient was not lost.
 
 # %%
 def build_mixed_precision_model(n_features, n_classes, policy):

@@ -29,8 +29,8 @@ GRADER_WORKER = PROJECT_ROOT / "grader" / "worker" / "tasks.py"
 
 
 def attack(body: str) -> str:
-    """A `prepare_data` that runs `body`, then returns a wrong answer."""
-    return ("def prepare_data(features, labels, seed, test_fraction=0.2, val_fraction=0.2):\n"
+    """A `prepare_data` that runs `body`, then returns a wrong answer (it takes whatever the reference takes)."""
+    return ("def prepare_data(features, labels, *args, **options):\n"
             + textwrap.indent(textwrap.dedent(body), "    ") + "\n    return {'x_train': features[:1]}\n")
 
 
