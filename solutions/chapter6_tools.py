@@ -1,11 +1,12 @@
 # %% [markdown]
-# # Chapter 6 — Tools and resources: saving, callbacks, logs and documentation
+# # Chapter 6 — Tools and resources: saving, callbacks, logs and your own training step
 # ## 工具和资源推荐
 #
 # The article's tools section is a list of four links, one of them twice. A practitioner's tools are
 # more than links: a file format that carries a model from one machine (and one backend) to another,
 # callbacks that watch and steer training, logs you can read afterwards, a summary of what you built,
-# and the documentation to look things up. This chapter uses each of them.
+# a training step of your own when `fit`'s is not the one you need, and the documentation to look
+# things up. This chapter uses each of them.
 #
 # **Exercises in this chapter**
 #
@@ -14,6 +15,7 @@
 # | 6.1 | `save_and_reload`: the `.keras` format with a custom layer, checked on a second backend | 2 |
 # | 6.2 | `StopOnPlateau`: a callback that stops training when the validation loss stalls | 2 |
 # | 6.3 | `fit_with_log`: a CSV log that a resumed run continues as one run | 2 |
+# | 6.4 | `ClippedModel`: a `train_step` of your own, on your backend, that clips the gradient | 3 |
 #
 # After each exercise, run the `check(...)` cell below it, or from a terminal: `grader check chapter6`.
 
@@ -27,6 +29,7 @@ import tempfile
 
 import keras
 import numpy as np
+from keras import ops
 
 from grader import check
 
@@ -552,6 +555,222 @@ print(log.dtype.names)
 print("epochs", log["epoch"].astype(int), "loss", np.round(log["loss"], 3))
 
 # %% [markdown]
+# ## Your own training step
+#
+# `fit` runs the same loop on every backend: for each batch it calls the model's `train_step`, which
+# computes the loss, its gradients, and one optimizer update, and returns the logs that callbacks and
+# the `History` read. Callbacks steer that loop from outside; when the step itself must change (clip
+# or inspect the gradients, add a second loss, train two networks against each other as a GAN does),
+# you override `train_step` and keep everything else `fit` gives you: batching, callbacks, validation,
+# `History`. This is the keras.io guide "Customizing what happens in `fit()`", written once per
+# backend, because the one thing Keras cannot hide is how a backend computes gradients:
+#
+# - **TensorFlow** records the forward pass on a tape: inside `with tf.GradientTape() as tape:`
+#   compute `y_pred = self(x, training=True)` and the loss, then `tape.gradient(loss, self.trainable_variables)`.
+# - **PyTorch** accumulates gradients into each weight: clear the old ones with `self.zero_grad()`,
+#   call `loss.backward()`, read `[v.value.grad for v in self.trainable_variables]`, and apply the
+#   update inside `with torch.no_grad():` so that the update itself is not recorded.
+# - **JAX** has no state inside a traced function: `train_step(self, state, data)` receives the
+#   values of every variable, `state = (trainable, non_trainable, optimizer_variables, metrics_variables)`,
+#   and returns `(logs, new_state)`. The forward pass is `self.stateless_call(trainable, non_trainable, x,
+#   training=True)`, which returns the predictions and the *new* non-trainable values (a
+#   `BatchNormalization` layer's moving statistics move there); `jax.value_and_grad` differentiates a
+#   function of `trainable`, and `self.optimizer.stateless_apply(optimizer_variables, gradients, trainable)`
+#   returns the updated weights and optimizer state.
+#
+# On every backend `self.compute_loss(x=x, y=y, y_pred=y_pred)` computes the loss given to `compile`,
+# and `self.optimizer.apply(gradients, self.trainable_variables)` (TensorFlow, PyTorch) updates the weights.
+#
+# **Clipping by the global norm.** One bad batch can produce a gradient thousands of times larger than
+# usual, and one step along it undoes hours of training (recurrent networks are famous for it). Clipping
+# by the global norm treats all the gradients $g_1, \dots, g_k$ as one long vector, measures its length
+# $\lVert g \rVert = \sqrt{\sum_i \sum g_i^2}$, and shrinks them all by the same factor when it exceeds
+# a bound $c$:
+#
+# $$g_i \leftarrow g_i \cdot \frac{c}{\max(\lVert g \rVert, c)}.$$
+#
+# The direction of the step is kept; only its length is capped, and a gradient shorter than $c$ is
+# left alone. Clipping each $g_i$ by its own norm is a different rule: it changes the direction.
+#
+# ## Exercise 6.4 — A training step that clips the gradient
+#
+# Complete `ClippedModel`, a `keras.Model` whose `train_step` clips the gradients to the global norm
+# `self.clip_norm` before the optimizer applies them. `train_step` (given) calls the step of the backend
+# you run on; write that one (and the others, to run your model anywhere):
+#
+# - `clip(gradients)` returns `(clipped_gradients, norm)`: the list clipped as above, and the global norm
+#   **before** clipping, written with `keras.ops` so that it runs on every backend;
+# - each step returns the logs `{"loss": loss, "grad_norm": norm}` (on JAX, with the new state).
+#
+# What decides whether a step is right: after training, are the weights, including `BatchNormalization`'s
+# moving statistics, the ones the clipped step gives? The grader builds a network with your class
+# (Dense, BatchNormalization, Dense), compiles it with plain SGD (no clipping of its own), trains it
+# full-batch on data whose gradients are far longer than `clip_norm`, then on data whose gradients are
+# shorter, and compares the weights and the logged `loss` and `grad_norm` of every epoch with the
+# reference's.
+
+# %%
+class ClippedModel(keras.Model):
+    """A model whose training step clips the gradients to a global norm of `clip_norm`.
+
+    Build it as any functional model: `ClippedModel(inputs, outputs, clip_norm=1.0)`.
+    """
+
+    def __init__(self, *args, clip_norm=1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clip_norm = clip_norm
+
+    def train_step(self, *args):
+        """fit calls this once per batch: `(data)` on TensorFlow and PyTorch, `(state, data)` on JAX."""
+        steps = {"tensorflow": self.tensorflow_step, "torch": self.torch_step, "jax": self.jax_step}
+        return steps[keras.backend.backend()](*args)
+
+    def clip(self, gradients):
+        """The gradients scaled by clip_norm / max(norm, clip_norm), and their global norm before clipping."""
+        ### BEGIN SOLUTION
+        norm = ops.sqrt(sum(ops.sum(ops.square(gradient)) for gradient in gradients))
+        scale = self.clip_norm / ops.maximum(norm, self.clip_norm)
+        return [gradient * scale for gradient in gradients], norm
+        ### END SOLUTION
+
+    def tensorflow_step(self, data):
+        import tensorflow as tf
+
+        x, y = data
+        ### BEGIN SOLUTION
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred)
+        gradients, norm = self.clip(tape.gradient(loss, self.trainable_variables))
+        self.optimizer.apply(gradients, self.trainable_variables)
+        return {"loss": loss, "grad_norm": norm}
+        ### END SOLUTION
+
+    def torch_step(self, data):
+        import torch
+
+        x, y = data
+        ### BEGIN SOLUTION
+        y_pred = self(x, training=True)
+        self.zero_grad()
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred)
+        loss.backward()
+        gradients, norm = self.clip([variable.value.grad for variable in self.trainable_variables])
+        with torch.no_grad():
+            self.optimizer.apply(gradients, self.trainable_variables)
+        return {"loss": loss, "grad_norm": norm}
+        ### END SOLUTION
+
+    def jax_step(self, state, data):
+        import jax
+
+        trainable, non_trainable, optimizer_variables, metrics_variables = state
+        x, y = data
+        ### BEGIN SOLUTION
+        def loss_and_state(trainable, non_trainable):
+            y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x, training=True)
+            return self.compute_loss(x=x, y=y, y_pred=y_pred), non_trainable
+
+        (loss, non_trainable), gradients = jax.value_and_grad(loss_and_state, has_aux=True)(trainable, non_trainable)
+        gradients, norm = self.clip(gradients)
+        trainable, optimizer_variables = self.optimizer.stateless_apply(optimizer_variables, gradients, trainable)
+        return {"loss": loss, "grad_norm": norm}, (trainable, non_trainable, optimizer_variables, metrics_variables)
+        ### END SOLUTION
+
+
+# %% tags=["reference-only"]
+def _clipping_network(model_class, n_features, clip_norm, rng):
+    """Dense, BatchNormalization, Dense, built with `model_class`, its weights drawn from `rng`."""
+    inputs = keras.Input(shape=(n_features,))
+    hidden = keras.layers.BatchNormalization()(keras.layers.Dense(6, activation="tanh")(inputs))
+    model = model_class(inputs, keras.layers.Dense(1)(hidden), clip_norm=clip_norm)
+    model.set_weights([np.ones(w.shape, "float32") if "variance" in w.path else rng.normal(0.0, 0.5, w.shape).astype("float32")
+                       for w in model.weights])
+    return model
+
+
+def probe_training_step(model_class, n, n_features, clip_norm, seed):
+    """Weights and logs after full-batch training with long gradients (clipped), then short ones (kept)."""
+    if not (isinstance(model_class, type) and issubclass(model_class, keras.Model)):
+        raise TypeError(f"ClippedModel should be a subclass of keras.Model. Received: {model_class!r}")
+    if model_class.train_step is keras.Model.train_step:
+        raise TypeError("ClippedModel does not override train_step: fit would run Keras's own step, which does not clip")
+    rng = np.random.default_rng(seed)
+    model = _clipping_network(model_class, n_features, clip_norm, rng)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mean_squared_error")
+    x = rng.normal(size=(n, n_features)).astype("float32")
+    far = (3.0 * x @ rng.normal(size=(n_features, 1))).astype("float32")
+    logs = {"loss": [], "grad_norm": []}
+    for y, epochs in ((far, 4), (None, 3)):
+        if y is None:  # targets the network nearly fits already: its gradient is shorter than clip_norm
+            y = ops.convert_to_numpy(model(x, training=True)) + 0.01 * rng.normal(size=(n, 1)).astype("float32")
+        history = model.fit(x, y, epochs=epochs, batch_size=n, shuffle=False, verbose=0).history
+        for name in logs:
+            if name not in history:
+                raise KeyError(f"your train_step's logs have no {name!r}: return {{'loss': loss, 'grad_norm': norm}}"
+                               f" (History received: {sorted(history)})")
+            logs[name] += history[name]
+    return {"weights": [ops.convert_to_numpy(w) for w in model.weights],
+            **{name: np.array(values, "float64") for name, values in logs.items()}}
+
+
+class MistakeNoClipping(ClippedModel):
+    def clip(self, gradients):
+        return list(gradients), super().clip(gradients)[1]
+
+
+class MistakeClipsEachVariable(ClippedModel):
+    def clip(self, gradients):
+        norms = [ops.sqrt(ops.sum(ops.square(gradient))) for gradient in gradients]
+        clipped = [g * self.clip_norm / ops.maximum(norm, self.clip_norm) for g, norm in zip(gradients, norms)]
+        return clipped, super().clip(gradients)[1]
+
+
+class MistakeAlwaysRescales(ClippedModel):
+    def clip(self, gradients):
+        norm = super().clip(gradients)[1]
+        return [gradient * self.clip_norm / norm for gradient in gradients], norm
+
+
+class MistakeReportsClippedNorm(ClippedModel):
+    def clip(self, gradients):
+        clipped, _ = super().clip(gradients)
+        return clipped, ops.sqrt(sum(ops.sum(ops.square(gradient)) for gradient in clipped))
+
+
+class MistakeKeepsOldMovingStatistics(ClippedModel):
+    """On JAX: the step returns the non-trainable values it was given (elsewhere, the step is correct)."""
+
+    def jax_step(self, state, data):
+        logs, (trainable, _, optimizer_variables, metrics_variables) = super().jax_step(state, data)
+        return logs, (trainable, state[1], optimizer_variables, metrics_variables)
+
+
+# %% [markdown]
+# Once 6.4 passes, look at what the clipped step did, and check it against the rule Keras's optimizers
+# already carry: `global_clipnorm=c` clips the same way inside `apply`. Both networks start from the
+# same weights; after training they agree to the last bit, and `grad_norm` shows which steps were clipped.
+
+# %%
+rng = np.random.default_rng(0)
+x_demo = rng.normal(size=(64, 5)).astype("float32")
+y_demo = (3.0 * x_demo @ rng.normal(size=(5, 1))).astype("float32")
+def demo_network(model_class, **options):
+    inputs = keras.Input(shape=(5,))
+    return model_class(inputs, keras.layers.Dense(1)(keras.layers.Dense(8, activation="tanh")(inputs)), **options)
+
+
+clipped, plain = demo_network(ClippedModel, clip_norm=1.0), demo_network(keras.Model)
+plain.set_weights(clipped.get_weights())
+clipped.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mean_squared_error")
+plain.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1, global_clipnorm=1.0), loss="mean_squared_error")
+history = clipped.fit(x_demo, y_demo, epochs=5, batch_size=64, verbose=0).history
+plain.fit(x_demo, y_demo, epochs=5, batch_size=64, verbose=0)
+print("gradient norm before clipping, per epoch:", np.round(history["grad_norm"], 2))
+gap = max(float(np.max(np.abs(a - b))) for a, b in zip(clipped.get_weights(), plain.get_weights()))
+print(f"largest difference from SGD(global_clipnorm=1.0): {gap:.1e}")
+
+# %% [markdown]
 # ## Documentation and further reading
 #
 # The article lists the TensorFlow and Keras documentation and then the same book twice (the same
@@ -575,3 +794,6 @@ print("epochs", log["epoch"].astype(int), "loss", np.round(log["loss"], 3))
 # - Callbacks steer `fit` from outside: stop early, save the best model, change the learning rate, log.
 # - Keep a log file of every run; a `History` disappears with the session. To resume, continue the
 #   log (`append=True`) and the epoch count (`initial_epoch`).
+# - To change what one step of `fit` does, override `train_step`: gradients come from a tape on
+#   TensorFlow, `backward()` on PyTorch and `jax.value_and_grad` over `stateless_call` on JAX, where the
+#   step returns the new state as well as the logs.

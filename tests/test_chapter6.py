@@ -9,11 +9,12 @@ from __future__ import annotations
 import pytest
 
 from grader.chapters import resolve
-from helpers import in_rounds, messages, statuses, wrong_answer_test
+from helpers import in_rounds, messages, solution_cell, statuses, wrong_answer_test
 
 pytestmark = pytest.mark.slow
 
 CHAPTER6 = resolve("chapter6")
+SOLUTION_CLIPPED_MODEL = solution_cell(CHAPTER6, "ClippedModel")
 
 NOT_SAVED = """
 def save_and_reload(model, path):
@@ -55,6 +56,21 @@ def fit_with_log(model, x, y, log_path, epochs):
     return model.fit(x, y, epochs=epochs, batch_size=len(x), shuffle=False, callbacks=[logger], verbose=0)
 """
 
+NO_OWN_STEP = """
+class ClippedModel(keras.Model):
+    def __init__(self, *args, clip_norm=1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clip_norm = clip_norm
+"""
+
+NO_GRAD_NORM_LOGGED = """
+class ClippedModel(_ReferenceClippedModel):
+    def train_step(self, *args):
+        result = super().train_step(*args)
+        if keras.backend.backend() == "jax":
+            return {"loss": result[0]["loss"]}, result[1]
+        return {"loss": result["loss"]}
+""" + SOLUTION_CLIPPED_MODEL.replace("class ClippedModel(", "class _ReferenceClippedModel(")
 
 WRONG_ANSWERS = [
     ("6.1", "save_and_reload", NOT_SAVED, "save_and_reload wrote no file at the path it was given", "error"),
@@ -64,6 +80,8 @@ WRONG_ANSWERS = [
     ("6.1", "save_and_reload", ONLY_THE_NOTEBOOKS_CLASS, "could not find the class of the model's custom layer, Temperature", "error"),
     ("6.3", "fit_with_log", NO_LOGGER, "fit_with_log wrote no log at log_path: pass keras.callbacks.CSVLogger(log_path)", "error"),
     ("6.3", "fit_with_log", RETURNS_HISTORY_OBJECT, "fit_with_log should return history.history, a dict. Received: History", "error"),
+    ("6.4", "ClippedModel", NO_OWN_STEP, "ClippedModel does not override train_step", "error"),
+    ("6.4", "ClippedModel", NO_GRAD_NORM_LOGGED, "your train_step's logs have no 'grad_norm'", "error"),
 ]
 # One grading per round, not per answer: a round holds at most one of each exercise.
 ROUNDS = in_rounds(WRONG_ANSWERS)
@@ -72,7 +90,7 @@ ROUNDS = in_rounds(WRONG_ANSWERS)
 test_wrong_answers_are_explained = wrong_answer_test(
     CHAPTER6, WRONG_ANSWERS, ROUNDS,
     ids=["nothing saved", "the original returned", "weights only", "no custom objects", "only the notebook's class",
-         "no CSVLogger", "the History returned"],
+         "no CSVLogger", "the History returned", "no train_step of its own", "no grad_norm logged"],
 )
 
 
@@ -113,10 +131,69 @@ def fit_with_log(model, x, y, log_path, epochs):
                         shuffle=False, verbose=0, callbacks=[logger])
     return dict(history.history)
 """,
+    # one norm of all the gradients flattened, min(1, c / norm), apply_gradients, logs in another order
+    "ClippedModel": """
+class ClippedModel(keras.Model):
+    def __init__(self, *args, clip_norm=1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clip_norm = clip_norm
+
+    def train_step(self, *args):
+        steps = {"tensorflow": self.tensorflow_step, "torch": self.torch_step, "jax": self.jax_step}
+        return steps[keras.backend.backend()](*args)
+
+    def clip(self, gradients):
+        norm = ops.norm(ops.concatenate([ops.reshape(g, (-1,)) for g in gradients]))
+        factor = ops.minimum(1.0, self.clip_norm / norm)
+        return [ops.multiply(g, factor) for g in gradients], norm
+
+    def tensorflow_step(self, data):
+        import tensorflow as tf
+        x, y = data
+        with tf.GradientTape() as tape:
+            loss = self.compute_loss(x=x, y=y, y_pred=self(x, training=True), training=True)
+        gradients, norm = self.clip(tape.gradient(loss, self.trainable_weights))
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        return {"grad_norm": norm, "loss": loss}
+
+    def torch_step(self, data):
+        import torch
+        x, y = data
+        for weight in self.trainable_weights:
+            weight.value.grad = None
+        loss = self.compute_loss(x=x, y=y, y_pred=self(x, training=True))
+        loss.backward()
+        gradients, norm = self.clip([weight.value.grad for weight in self.trainable_weights])
+        with torch.no_grad():
+            self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        return {"grad_norm": norm, "loss": loss}
+
+    def jax_step(self, state, data):
+        import jax
+        trainable, non_trainable, optimizer_state, metrics_state = state
+        x, y = data
+
+        def forward(weights):
+            predictions, moved = self.stateless_call(weights, non_trainable, x, training=True)
+            return self.compute_loss(x=x, y=y, y_pred=predictions), moved
+
+        (loss, moved), gradients = jax.value_and_grad(forward, has_aux=True)(trainable)
+        gradients, norm = self.clip(gradients)
+        trainable, optimizer_state = self.optimizer.stateless_apply(optimizer_state, gradients, trainable)
+        return {"grad_norm": norm, "loss": loss}, (trainable, moved, optimizer_state, metrics_state)
+""",
 }
 
 
 def test_other_correct_answers_pass(grade_answers):
     finished, report = grade_answers(CHAPTER6, OTHER_CORRECT_ANSWERS)
-    assert statuses(report) == dict.fromkeys(["6.1", "6.2", "6.3"], "passed"), messages(report)
+    assert statuses(report) == dict.fromkeys(["6.1", "6.2", "6.3", "6.4"], "passed"), messages(report)
+    assert finished.returncode == 0
+
+
+def test_another_training_step_passes_on_pytorch_too(grade_answers):
+    """The step is written per backend: the other correct answer's PyTorch step, graded on PyTorch."""
+    answer = {"ClippedModel": OTHER_CORRECT_ANSWERS["ClippedModel"]}
+    finished, report = grade_answers(CHAPTER6, answer, "6.4", backend="torch")
+    assert statuses(report) == {"6.4": "passed"}, messages(report)
     assert finished.returncode == 0

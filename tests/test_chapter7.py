@@ -59,13 +59,20 @@ def train_few_labels(x_train, y_train, x_val, y_val):
     return model.fit(x_train, y_train, epochs=1, verbose=0)
 """
 
+NOT_COMPILED_AGAIN = """
+def fine_tune(model, base, x, y, epochs):
+    base.trainable = True
+    model.optimizer.learning_rate.assign(model.optimizer.learning_rate / 10)
+    return model.fit(x, y, epochs=epochs, verbose=0).history
+"""
 
 PLAUSIBLE_MISTAKES = [
     ("7.1", "make_augmentation", HALF_TURNS, "your augmentation flips or turns images over"),
     ("7.3", "transfer_model", FORGOT_LAST_BASE_LAYER, "base_weights']: got 'changed in fit', expected 'unchanged'"),
-    ("7.4", "build_mixed_precision_model", GLOBAL_POLICY_FOR_EVERY_LAYER, "your output layer computes in 16 bits"),
-    ("7.5", "data_parallel_gradients", ROWS_COUNTED_TWICE, "gradient of the hidden bias']"),
+    ("7.5", "build_mixed_precision_model", GLOBAL_POLICY_FOR_EVERY_LAYER, "your output layer computes in 16 bits"),
+    ("7.6", "data_parallel_gradients", ROWS_COUNTED_TWICE, "gradient of the hidden bias']"),
     ("7.2", "train_few_labels", RETURNS_HISTORY, "train_few_labels should return a keras.Model. Received: History", "error"),
+    ("7.4", "fine_tune", NOT_COMPILED_AGAIN, "after base.trainable = True, compile the model again", "error"),
 ]
 # One grading per round, not per answer: a round holds at most one of each exercise.
 ROUNDS = in_rounds(PLAUSIBLE_MISTAKES)
@@ -74,14 +81,14 @@ ROUNDS = in_rounds(PLAUSIBLE_MISTAKES)
 test_plausible_mistakes_are_explained = wrong_answer_test(
     CHAPTER7, PLAUSIBLE_MISTAKES, ROUNDS,
     ids=["rotations up to a half turn", "one base layer left trainable", "global policy on the output too",
-         "weighted by rows, divided by devices", "returned the History"],
+         "weighted by rows, divided by devices", "returned the History", "unfrozen, not compiled again"],
 )
 
 
 # Correct answers written differently: the factors as (low, high) ranges and the layers in another
 # order, the base's layers frozen one by one as well, the global dtype policy (so that compile scales the
 # loss itself) with an explicit float32 output, and the shards' gradients combined by hand-made slices
-# and NumPy's weighted average.
+# and NumPy's weighted average; fine-tuning with another optimizer at a hundredth of the rate.
 OTHER_CORRECT_ANSWERS = {
     "make_augmentation": """
 def make_augmentation():
@@ -116,6 +123,17 @@ def build_mixed_precision_model(n_features, n_classes, policy):
     finally:
         keras.config.set_dtype_policy(previous)
     return model
+""",
+    "fine_tune": """
+def fine_tune(model, base, x, y, epochs):
+    # A hundredth of the rate, RMSprop instead of Adam, the loss named again, full-batch
+    for layer in base.layers:
+        layer.trainable = True
+    base.trainable = True
+    rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=rate / 100), loss="sparse_categorical_crossentropy")
+    history = model.fit(x=x, y=y, epochs=epochs, batch_size=len(x), verbose=0)
+    return dict(history.history)
 """,
     "data_parallel_gradients": """
 def data_parallel_gradients(model, x, y, n_devices):

@@ -127,3 +127,29 @@ def test_an_unregistered_layer_does_not_load_even_where_its_class_is_defined():
         print(type(keras.saving.load_model(path, custom_objects={"Doubler": Doubler}).layers[-1]).__name__)
     """)
     assert out.split() == ["refused", "Doubler"]
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
+def test_unfreezing_without_compiling_again_trains_nothing_new_or_raises(backend):
+    says("chapter7", "TensorFlow trains the head alone, silently; JAX and PyTorch", "stop with an error from the optimizer")
+    out = run_on(backend, """
+        import numpy as np, keras
+        rng = np.random.default_rng(0)
+        base = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(8, activation="relu")])
+        base.trainable = False
+        inputs = keras.Input(shape=(5,))
+        model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(base(inputs, training=False)))
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        x, y = rng.normal(size=(16, 5)).astype("float32"), rng.integers(0, 3, 16)
+        model.fit(x, y, epochs=1, verbose=0)
+        before = base.get_weights()
+        base.trainable = True
+        try:
+            model.fit(x, y, epochs=1, verbose=0)
+        except ValueError as error:
+            print("raises", "optimizer" in str(error))
+        else:
+            print("base moved", any(not np.array_equal(a, b) for a, b in zip(before, base.get_weights())))
+    """)
+    expected = ["base", "moved", "False"] if backend == "tensorflow" else ["raises", "True"]
+    assert out.split() == expected
