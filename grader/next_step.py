@@ -65,5 +65,6 @@ def decide(report: RunReport) -> NextStep:
     rest = [e for e in chapter.spec.exercises[last + 1:] if e.id not in graded]
     if rest:
         return NextStep("continue", chapter.name, rest[0].id, rest[0].title)
-    later = [c.name for c in discover() if c.number > chapter.number]
+    chapters = discover()
+    later = [c.name for c in chapters if (c.number, c.part) > (chapter.number, chapter.part)]
     return NextStep("next_chapter", later[0]) if later else NextStep("finished")

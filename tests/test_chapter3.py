@@ -3,7 +3,7 @@
 Run as a script with KERAS_BACKEND set, this file compares every hand-written reference of
 chapter 3 with its Keras counterpart (layer, loss or optimizer) on the grader's own random
 inputs, and prints the largest differences as JSON: the measurements behind the tolerances in
-`solutions/chapter3_algorithms.toml`.
+`solutions/chapter3a_losses_and_optimisers.toml` and `chapter3b_convolution_and_recurrence.toml`.
 
     KERAS_BACKEND=torch python tests/test_chapter3.py
 """
@@ -28,7 +28,8 @@ from grader.inputs import exercise_seed, generate_inputs  # noqa: E402
 from grader.notebook import extract, read_code_cells  # noqa: E402
 from helpers import in_rounds, messages, statuses, wrong_answer_test  # noqa: E402
 
-CHAPTER3 = resolve("chapter3")
+# Chapter 3 comes in two parts, one notebook each: part a (3.1 to 3.7) and part b (3.8 to 3.13).
+PARTS = (resolve("chapter3a"), resolve("chapter3b"))
 # Fewer on JAX: it compiles each operation for each new input shape when run eagerly, so the
 # hand-written convolution's loop of ops takes about 2 s per call there (0.1 s elsewhere).
 SEEDS_PER_EXERCISE = {"jax": 10, "tensorflow": 25, "torch": 25}
@@ -40,11 +41,13 @@ ALL_BACKENDS = ("jax", "tensorflow", "torch")
 
 def _reference_namespace(names: list[str]) -> dict[str, Any]:
     """The chapter's reference code for `names`, executed as the grader's worker executes it."""
-    extraction = extract(read_code_cells(CHAPTER3.source), names)
-    assert not extraction.missing, extraction.missing
     namespace: dict[str, Any] = {"__name__": "__chapter3__"}
-    for snippet in extraction.snippets:
-        exec(compile("\n" * (snippet.line - 1) + snippet.code, snippet.label, "exec"), namespace)
+    for part in PARTS:
+        defined = {e.entry for e in part.spec.exercises} | {e.probe for e in part.spec.exercises if e.probe}
+        extraction = extract(read_code_cells(part.source), [name for name in names if name in defined])
+        assert not extraction.missing, extraction.missing
+        for snippet in extraction.snippets:
+            exec(compile("\n" * (snippet.line - 1) + snippet.code, snippet.label, "exec"), namespace)
     return namespace
 
 
@@ -129,7 +132,7 @@ def _as_arrays(value: Any) -> list[np.ndarray]:
 def measure_against_keras(seeds: int | None = None) -> dict[str, dict[str, float]]:
     """Per exercise: the largest absolute and relative differences, and the rtol needed with the manifest's atol."""
     counterparts = _keras_counterparts()
-    exercises = [e for e in CHAPTER3.spec.exercises if e.entry in counterparts]
+    exercises = [e for part in PARTS for e in part.spec.exercises if e.entry in counterparts]
     namespace = _reference_namespace([e.entry for e in exercises] + [e.probe for e in exercises if e.probe])
     backend = os.environ["KERAS_BACKEND"]
     seeds = seeds or SEEDS_PER_EXERCISE[backend]
@@ -243,23 +246,25 @@ def train_sunspot_forecaster(x_train, y_train, x_val, y_val):
 """
 
 
-WRONG_ANSWERS = [
+WRONG_ANSWERS_PART_A = [
+    ("3.3", "binary_crossentropy", LOG_OF_SIGMOID, "values where the expected one is finite (numerical overflow?)"),
+]
+WRONG_ANSWERS_PART_B = [
     ("3.8", "conv2d", PIXEL_LOOP_CONV2D, "replace Python loops with vectorised keras.ops"),
     ("3.9", "max_pool2d", PIXEL_LOOP_MAX_POOL, "replace Python loops with vectorised keras.ops"),
-    ("3.3", "binary_crossentropy", LOG_OF_SIGMOID, "values where the expected one is finite (numerical overflow?)"),
     ("3.12", "simple_rnn", LAST_STATE_ONLY, "expected shape"),
     ("3.10", "build_digit_cnn", CNN_WITHOUT_SOFTMAX,
      "layer 7: expected Dense(10, activation='softmax'), got Dense(10, activation='linear')"),
     ("3.13", "train_sunspot_forecaster", UNDERTRAINED_FORECASTER, "relative to the naive forecast"),
 ]
 # One grading per round, not per answer: a round holds at most one of each exercise.
-ROUNDS = in_rounds(WRONG_ANSWERS)
-
-
-test_wrong_answers_fail_with_a_message_that_points_at_the_mistake = pytest.mark.slow(wrong_answer_test(
-    CHAPTER3, WRONG_ANSWERS, ROUNDS,
-    ids=["conv2d looping over pixels", "max_pool2d looping over pixels", "log of a saturated sigmoid",
-         "only the last RNN state", "CNN without softmax", "undertrained forecaster"],
+test_wrong_answers_of_part_a_point_at_the_mistake = pytest.mark.slow(wrong_answer_test(
+    PARTS[0], WRONG_ANSWERS_PART_A, in_rounds(WRONG_ANSWERS_PART_A), ids=["log of a saturated sigmoid"],
+))
+test_wrong_answers_of_part_b_point_at_the_mistake = pytest.mark.slow(wrong_answer_test(
+    PARTS[1], WRONG_ANSWERS_PART_B, in_rounds(WRONG_ANSWERS_PART_B),
+    ids=["conv2d looping over pixels", "max_pool2d looping over pixels", "only the last RNN state",
+         "CNN without softmax", "undertrained forecaster"],
 ))
 
 
@@ -354,8 +359,10 @@ def simple_rnn(x, kernel, recurrent_kernel, bias):
 
 
 @pytest.mark.slow
-def test_other_correct_answers_pass(grade_answers):
-    exercises = [e.id for e in CHAPTER3.spec.exercises if e.entry in OTHER_CORRECT_ANSWERS]
-    finished, report = grade_answers(CHAPTER3, OTHER_CORRECT_ANSWERS, *exercises)
+@pytest.mark.parametrize("part", PARTS, ids=lambda part: part.name)
+def test_other_correct_answers_pass(grade_answers, part):
+    exercises = [e.id for e in part.spec.exercises if e.entry in OTHER_CORRECT_ANSWERS]
+    answers = {e.entry: OTHER_CORRECT_ANSWERS[e.entry] for e in part.spec.exercises if e.entry in OTHER_CORRECT_ANSWERS}
+    finished, report = grade_answers(part, answers, *exercises)
     assert statuses(report) == dict.fromkeys(exercises, "passed"), messages(report)
     assert finished.returncode == 0

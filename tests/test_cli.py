@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.chapters import UnknownChapter, resolve
+from grader.chapters import UnknownChapter, chapter_of_exercise, resolve
 from helpers import messages, statuses
 
 
@@ -23,6 +23,22 @@ def test_a_chapter_has_many_names(name):
 def test_an_unknown_chapter_suggests_a_close_one():
     with pytest.raises(UnknownChapter, match="Did you mean chapter4"):
         resolve("chaptr4")
+
+
+@pytest.mark.parametrize(("name", "stem"), [("chapter3a", "chapter3a_losses_and_optimisers"), ("3B", "chapter3b_convolution_and_recurrence"),
+                                           ("ch3b", "chapter3b_convolution_and_recurrence")])
+def test_a_part_of_a_chapter_is_named_by_its_letter(name, stem):
+    assert resolve(name).stem == stem
+
+
+def test_a_chapter_in_parts_named_without_its_letter_lists_the_parts():
+    with pytest.raises(UnknownChapter, match=r"Chapter 3 comes in 2 parts: chapter3a \(.*\) and chapter3b \(.*\)"):
+        resolve("chapter3")
+
+
+@pytest.mark.parametrize(("exercise", "part"), [("3.1", "chapter3a"), ("3.7", "chapter3a"), ("3.8", "chapter3b"), ("3.13", "chapter3b")])
+def test_an_exercise_id_finds_the_part_that_holds_it(exercise, part):
+    assert chapter_of_exercise(exercise).name == part
 
 
 def test_list_json_names_every_exercise(run_grader):
@@ -38,6 +54,7 @@ def test_list_json_names_every_exercise(run_grader):
     ("args", "message"),
     [
         (["check", "chapter42"], "No chapter called 'chapter42'"),
+        (["check", "chapter3"], "Name one, for example: grader check chapter3a"),
         (["check", "chapter4", "-e", "4.9"], "Chapter 4 has no exercise '4.9'"),
         (["check", "chapter4", "--backend", "theano"], "Unknown backend 'theano'"),
         (["check", "chapter4", "--solutions", "--notebook", "x.ipynb"], "either --solutions or --notebook"),

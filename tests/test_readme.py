@@ -10,5 +10,5 @@ def test_every_chapter_is_listed_with_its_exercise_counts():
     for chapter in discover():
         spec = chapter.spec
         training = sum(1 for e in spec.exercises if e.kind == "training")
-        row = f"| {spec.number} | {spec.title} ({spec.title_zh}) | {len(spec.exercises)} | {training} |"
+        row = f"| {spec.number}{chapter.part} | {spec.title} ({spec.title_zh}) | {len(spec.exercises)} | {training} |"
         assert row in readme, f"README.md lacks the row: {row}"

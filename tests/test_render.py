@@ -45,6 +45,7 @@ def test_the_next_step_is_the_first_exercise_that_did_not_pass_in_the_chapters_o
 def test_after_a_pass_the_next_step_is_the_next_exercise_then_the_next_chapter_then_the_end():
     assert decide(report(passed("6.1"))) == NextStep("continue", "chapter6", "6.2", "A callback that stops on a plateau")
     assert decide(report(passed("6.2"), passed("6.3"), passed("6.4"))) == NextStep("next_chapter", "chapter7")
+    assert decide(report(passed("3.7"), chapter="chapter3a")) == NextStep("next_chapter", "chapter3b")
     last_exercise = resolve("chapter8").spec.exercises[-1].id
     assert decide(report(passed(last_exercise), chapter="chapter8")).action == "finished"
 

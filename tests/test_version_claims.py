@@ -46,7 +46,7 @@ def test_keras_3_still_accepts_input_dim_with_a_warning():
 
 
 def test_keras_gru_resets_after_the_recurrent_product_with_two_biases():
-    says("chapter3", "`reset_after=True`", r"r_t \odot (h_{t-1} U_h + b'_h)", "reset_after=False")
+    says("chapter3b", "`reset_after=True`", r"r_t \odot (h_{t-1} U_h + b'_h)", "reset_after=False")
     out = run_on("jax", """
         import numpy as np, keras
         rng = np.random.default_rng(0)
