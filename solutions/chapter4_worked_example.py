@@ -16,6 +16,7 @@
 # | 4.2 | `build_model`: the network, built the Keras 3 way | 2 |
 # | 4.3 | `train_model`: training to a held-out ROC AUC within a time budget | 3 |
 # | 4.4 | `evaluation_report`: accuracy, precision, recall and ROC AUC | 2 |
+# | 4.5 | `choose_threshold`: the threshold whose errors cost least, on the ROC curve | 2 |
 #
 # After each exercise, run the `check(...)` cell below it, or from a terminal: `grader check chapter4`.
 
@@ -66,7 +67,8 @@ for name, column in zip(PIMA_FEATURES, features.T):
 # %%
 MISSING_AS_ZERO = [PIMA_FEATURES.index(name) for name in ("glucose", "blood_pressure", "skin_thickness", "insulin", "bmi")]
 print("columns whose zeros are missing values:", [PIMA_FEATURES[c] for c in MISSING_AS_ZERO])
-#
+
+# %% [markdown]
 # ## The article's code, as written
 #
 # The article gives this program:

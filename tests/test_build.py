@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,23 @@ def test_every_exercise_has_exactly_one_check_cell_right_after_it():
         assert [source for _, source in calls] == [f'check("{e.id}")' for e in chapter.spec.exercises], chapter.name
         for index, source in calls:
             assert code[index - 1]["metadata"]["grader"]["exercise"] == source[7:-2], f"{chapter.name}: {source}"
+
+
+def test_each_chapter_opens_with_a_table_of_all_its_exercises():
+    # Chapter 4's table once stopped at 4.4 after 4.5 was added.
+    for chapter in discover():
+        intro = "".join(json.loads(chapter.notebook.read_text())["cells"][0]["source"])
+        listed = re.findall(r"^\| (\d+\.\d+) \|", intro, re.MULTILINE)
+        assert listed == [e.id for e in chapter.spec.exercises], chapter.name
+
+
+def test_no_markdown_heading_is_left_inside_a_code_cell():
+    # A lost `# %% [markdown]` line turns the next section into comments of the code cell above it.
+    for chapter in discover():
+        for cell in json.loads(chapter.notebook.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                source = "".join(cell["source"])
+                assert not re.search(r"^# #{1,3} ", source, re.MULTILINE), f"{chapter.name}: {source[:200]}"
 
 
 def test_a_source_that_calls_check_itself_is_refused(tmp_path):
