@@ -440,6 +440,9 @@ def probe_fine_tuning(fine_tune, n_features, n_classes, head_learning_rate, epoc
 
     if base.trainable and model.optimizer is head_optimizer and moved(base_weights) == "unchanged":
         raise not_compiled_again  # TensorFlow: fit trained the head alone, silently
+    if model.optimizer is head_optimizer and moved(moving) == "changed":
+        raise ValueError("fine_tune trained a new model built around base, not the model it was given, and the base's "
+                         "BatchNormalization moving statistics changed: fine-tune `model`, whose base runs with training=False")
     ratio = _learning_rate(model) / head_learning_rate
     return {
         "base_weights": moved(base_weights),
@@ -460,15 +463,6 @@ def mistake_same_learning_rate(model, base, x, y, epochs):
     base.trainable = True
     model.compile(optimizer=keras.optimizers.Adam(_learning_rate(model)), loss=model.loss)
     return model.fit(x, y, epochs=epochs, verbose=0).history
-
-
-def mistake_rebuilt_in_training_mode(model, base, x, y, epochs):
-    learning_rate = _learning_rate(model) / 10
-    base.trainable = True
-    inputs = keras.Input(shape=base.input_shape[1:])
-    rebuilt = keras.Model(inputs, model.layers[-1](base(inputs)))
-    rebuilt.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=model.loss)
-    return rebuilt.fit(x, y, epochs=epochs, verbose=0).history
 
 
 # %% [markdown]

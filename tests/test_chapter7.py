@@ -66,6 +66,16 @@ def fine_tune(model, base, x, y, epochs):
     return model.fit(x, y, epochs=epochs, verbose=0).history
 """
 
+REBUILT_IN_TRAINING_MODE = """
+def fine_tune(model, base, x, y, epochs):
+    rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) / 10
+    base.trainable = True
+    inputs = keras.Input(shape=base.input_shape[1:])
+    rebuilt = keras.Model(inputs, model.layers[-1](base(inputs)))
+    rebuilt.compile(optimizer=keras.optimizers.Adam(rate), loss=model.loss)
+    return rebuilt.fit(x, y, epochs=epochs, verbose=0).history
+"""
+
 PLAUSIBLE_MISTAKES = [
     ("7.1", "make_augmentation", HALF_TURNS, "your augmentation flips or turns images over"),
     ("7.3", "transfer_model", FORGOT_LAST_BASE_LAYER, "base_weights']: got 'changed in fit', expected 'unchanged'"),
@@ -73,6 +83,7 @@ PLAUSIBLE_MISTAKES = [
     ("7.6", "data_parallel_gradients", ROWS_COUNTED_TWICE, "gradient of the hidden bias']"),
     ("7.2", "train_few_labels", RETURNS_HISTORY, "train_few_labels should return a keras.Model. Received: History", "error"),
     ("7.4", "fine_tune", NOT_COMPILED_AGAIN, "after base.trainable = True, compile the model again", "error"),
+    ("7.4", "fine_tune", REBUILT_IN_TRAINING_MODE, "fine-tune `model`, whose base runs with training=False", "error"),
 ]
 # One grading per round, not per answer: a round holds at most one of each exercise.
 ROUNDS = in_rounds(PLAUSIBLE_MISTAKES)
@@ -81,7 +92,8 @@ ROUNDS = in_rounds(PLAUSIBLE_MISTAKES)
 test_plausible_mistakes_are_explained = wrong_answer_test(
     CHAPTER7, PLAUSIBLE_MISTAKES, ROUNDS,
     ids=["rotations up to a half turn", "one base layer left trainable", "global policy on the output too",
-         "weighted by rows, divided by devices", "returned the History", "unfrozen, not compiled again"],
+         "weighted by rows, divided by devices", "returned the History", "unfrozen, not compiled again",
+         "a new model around the base, in training mode"],
 )
 
 
