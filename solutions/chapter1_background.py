@@ -141,8 +141,8 @@ print("centred by broadcasting:\n", ops.convert_to_numpy(x - column_means))
 #
 # Deep learning computes in **float32** by default (`keras.config.floatx()`): half the memory of
 # float64 and much faster on accelerators, with about 7 significant digits, which is plenty for
-# weights trained by noisy gradient steps. Python floats and lists become float32 tensors; integers
-# become int32.
+# weights trained by noisy gradient steps. Python floats (and lists of them) become float32 tensors;
+# integers (and lists of them) become int32.
 #
 # Two traps:
 #

@@ -400,7 +400,7 @@ for from_logits, y_pred in ((False, ops.softmax(logits)), (True, logits)):
 # ## Exercise 3.5 — A numerical gradient
 #
 # `f` takes a NumPy float64 array shaped like `x` and returns a float. Return the central-difference
-# gradient, an array shaped like `x`. A Python loop over the elements of `x` is fine here: each element
+# gradient with the step $h$ given as `epsilon`, an array shaped like `x`. A Python loop over the elements of `x` is fine here: each element
 # needs two calls of `f`. Do not change `x` itself (work on a copy).
 
 # %%

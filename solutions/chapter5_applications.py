@@ -15,7 +15,7 @@
 # | images | 5,000 MNIST digits | done in chapters 3 (a CNN) and 7 (augmentation, few labels) |
 # | text | 12,808 Rotten Tomatoes review snippets, positive or negative | a tokeniser without TensorFlow, then an embedding model |
 # | speech | 3,000 recordings of spoken digits as MFCC sequences | padding and masking sequences of different lengths |
-# | translation | English–Spanish Bible verses (World English Bible, Reina-Valera 1909) | attention by hand, and chrF, the score translators use |
+# | translation | English–Spanish Bible verses (World English Bible, Reina-Valera 1909) | attention by hand, and chrF, a machine-translation metric |
 #
 # **Exercises in this chapter**
 #
@@ -74,7 +74,8 @@ print("Keras", keras.__version__, "on", keras.backend.backend())
 # - $Q$ is $(t_q, d_k)$, $K$ is $(t_k, d_k)$, $V$ is $(t_k, d_v)$; the weights $\alpha$ are
 #   $(t_q, t_k)$ and every row sums to 1.
 # - Dividing by $\sqrt{d_k}$ keeps the scores' spread independent of the dimension: a dot product of
-#   two random $d_k$-dimensional vectors with unit-variance entries has variance $d_k$, and large
+#   two random $d_k$-dimensional vectors with independent, zero-mean, unit-variance entries has variance
+#   $d_k$, and large
 #   scores saturate the softmax (its gradient vanishes).
 # - The **mask** $M$ is $0$ where position $i$ may look at $j$ and $-\infty$ where it may not: padding
 #   tokens, or future words in a decoder that must not read ahead. A $-\infty$ score gets weight
@@ -504,7 +505,7 @@ for source, target in list(zip(english, spanish))[:3]:
 # never in training) nor the archaic spelling of 1909 ("fué", "crió") beyond what it has seen. A model
 # that fits a laptop's CPU in minutes writes translations that share many words and character
 # sequences with the reference but are rarely correct sentences. Judging them needs a score that gives
-# credit for partly right output, which is what translators' metrics do.
+# credit for partly right output, which is what machine-translation metrics do.
 #
 # ## Scoring translations: chrF
 #

@@ -606,8 +606,8 @@ print("epochs", log["epoch"].astype(int), "loss", np.round(log["loss"], 3))
 # moving statistics, the ones the clipped step gives? The grader builds a network with your class
 # (Dense, BatchNormalization, Dense), compiles it with plain SGD (no clipping of its own), trains it
 # full-batch on data whose gradients are far longer than `clip_norm`, then on data whose gradients are
-# shorter, and compares the weights and the logged `loss` and `grad_norm` of every epoch with the
-# reference's.
+# shorter, and compares the final weights, and the `loss` and `grad_norm` logged at every epoch, with
+# the reference's.
 
 # %%
 class ClippedModel(keras.Model):

@@ -243,7 +243,7 @@ for name, rows in (("training", few_train), ("validation", few_val), ("test", fe
 # Write `transfer_model(base, n_classes)`: freeze `base`, and return a new `keras.Model` from an input
 # of the base's input shape (`base.input_shape[1:]`) through `base(inputs, training=False)` to a
 # `Dense(n_classes, activation="softmax")` head. The grader gives your function a pre-trained base,
-# fine-tunes what you return on a few labels, and checks which weights moved.
+# trains what you return on a few labels, and checks which weights moved.
 
 # %%
 def transfer_model(base, n_classes):

@@ -79,7 +79,7 @@ print(np.round(keras.ops.convert_to_numpy(y), 6))
 # |---|---|---|---|
 # | binary classification | 0 or 1 | 1 unit, sigmoid | binary cross-entropy |
 # | multi-class, integer labels | $0 \dots K-1$ | $K$ units, softmax | sparse categorical cross-entropy |
-# | multi-class, one-hot labels | rows of $K$ zeros and a one | $K$ units, softmax | categorical cross-entropy |
+# | multi-class, one-hot labels | rows of $K$ entries, all 0 but one 1 | $K$ units, softmax | categorical cross-entropy |
 # | multi-label | $K$ independent 0/1 flags | $K$ units, sigmoid | binary cross-entropy (per label) |
 # | regression | real numbers | 1 unit, linear | mean squared error |
 #
@@ -87,7 +87,7 @@ print(np.round(keras.ops.convert_to_numpy(y), 6))
 # $p_k = e^{z_k} / \sum_j e^{z_j}$ the categorical one is $-\log p_{y}$. The two categorical losses
 # compute the same number and differ only in the format of the labels. Softmax makes the classes
 # compete (the probabilities sum to 1), so it is wrong for multi-label data, where a photo can show a
-# cat *and* a dog. Mean squared error is the Gaussian negative log-likelihood, and a regression output
+# cat *and* a dog. Mean squared error is the Gaussian negative log-likelihood (up to a constant), and a regression output
 # must be unbounded, hence linear.
 #
 # The metric is what you report, not what you optimise. `metrics=["accuracy"]` is resolved by
