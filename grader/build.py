@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jupytext
@@ -21,6 +21,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from .chapters import Chapter
+from .i18n import ENGLISH, LANGUAGES, chapter_catalogue, chapter_translations
 from .notebook import stub_line
 from .spec import ExerciseSpec
 
@@ -47,7 +48,8 @@ def read_source(chapter: Chapter) -> NotebookNode:
 
 
 def learner_notebook(chapter: Chapter) -> NotebookNode:
-    """The learner's notebook: stubs instead of solutions, checks after exercises."""
+    """The learner's notebook: stubs instead of solutions, checks after exercises, in the chapter's language
+    (its markdown from the chapter's catalogue, the English where a text has no current translation)."""
     source = read_source(chapter)
     exercises = {exercise.entry: exercise for exercise in chapter.spec.exercises}
     cells: list[NotebookNode] = []
@@ -61,13 +63,21 @@ def learner_notebook(chapter: Chapter) -> NotebookNode:
             cells.append(_clean(cell))
             continue
         found.add(exercise.entry)
-        cells += [_stubbed(cell, exercise, chapter), _check_cell(exercise)]
+        cells += [_stubbed(cell, exercise, chapter), _check_cell(exercise, chapter.lang)]
     missing = [e.id for e in chapter.spec.exercises if e.entry not in found]
     if missing:
         raise BuildError(f"{chapter.source}: no exercise cell defines the entry point of {', '.join(missing)}.")
     if not any("from grader import check" in c.source for c in cells if c.cell_type == "code"):
         raise BuildError(f"{chapter.source}: a setup cell must import check (from grader import check).")
-    return _finish(cells, chapter.stem)
+    return _finish(_in_language(cells, chapter), chapter.stem)
+
+
+def _in_language(cells: list[NotebookNode], chapter: Chapter) -> list[NotebookNode]:
+    texts = chapter_translations(chapter.solutions_dir, chapter.stem, chapter.lang)
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            cell.source = texts.get(cell.source, cell.source)
+    return cells
 
 
 def solved_notebook(chapter: Chapter) -> NotebookNode:
@@ -123,8 +133,10 @@ def _stubbed(cell: NotebookNode, exercise: ExerciseSpec, chapter: Chapter) -> No
     return new
 
 
-def _check_cell(exercise: ExerciseSpec) -> NotebookNode:
-    cell = nbformat.v4.new_code_cell(f'check("{exercise.id}")')
+def _check_cell(exercise: ExerciseSpec, lang: str) -> NotebookNode:
+    # Another language is named in the call: the verdict is worded where the grader runs, not in the kernel.
+    language = f', lang="{lang}"' if lang != ENGLISH else ""
+    cell = nbformat.v4.new_code_cell(f'check("{exercise.id}"{language})')
     cell.metadata["tags"] = ["check"]
     cell.metadata["grader"] = {"check": exercise.id}
     return cell
@@ -152,26 +164,32 @@ def notebook_text(notebook: NotebookNode) -> str:
     return nbformat.writes(notebook) + "\n"
 
 
+def editions(chapter: Chapter) -> list[Chapter]:
+    """The chapter in English and in each language that has a catalogue for it."""
+    others = [lang for lang in LANGUAGES if lang != ENGLISH and chapter_catalogue(chapter.solutions_dir, chapter.stem, lang).is_file()]
+    return [replace(chapter, lang=lang) for lang in (ENGLISH, *others)]
+
+
 def build(chapters: list[Chapter], *, force: bool = False) -> list[Path]:
-    """Write every chapter's learner notebook; return the paths written.
+    """Write every chapter's learner notebooks, in English and each translated language; return the paths written.
 
     Raises:
         BuildError: a course notebook holds a learner's work (an exercise
             without its stub); it is left untouched unless `force`.
     """
-    notebooks = {chapter: learner_notebook(chapter) for chapter in chapters}
+    notebooks = {edition: learner_notebook(edition) for chapter in chapters for edition in editions(chapter)}
     if not force:
-        for chapter in chapters:
-            worked = exercises_with_work(chapter.notebook)
+        for edition in notebooks:
+            worked = exercises_with_work(edition.notebook)
             if worked:
                 raise BuildError(
-                    f"{chapter.notebook} holds your work in exercise {', '.join(worked)}; nothing was written. "
+                    f"{edition.notebook} holds your work in exercise {', '.join(worked)}; nothing was written. "
                     "Copy it elsewhere first, or rebuild anyway with: grader build --force"
                 )
-    for chapter, notebook in notebooks.items():
-        chapter.notebook.parent.mkdir(parents=True, exist_ok=True)
-        chapter.notebook.write_text(notebook_text(notebook), encoding="utf-8")
-    return [chapter.notebook for chapter in chapters]
+    for edition, notebook in notebooks.items():
+        edition.notebook.parent.mkdir(parents=True, exist_ok=True)
+        edition.notebook.write_text(notebook_text(notebook), encoding="utf-8")
+    return [edition.notebook for edition in notebooks]
 
 
 def exercises_with_work(path: Path) -> list[str]:
@@ -190,16 +208,17 @@ def exercises_with_work(path: Path) -> list[str]:
 
 
 def stale(chapters: list[Chapter], course_dir: Path) -> list[Staleness]:
-    """Course notebooks that are missing, outdated, or have no source."""
+    """Course notebooks, in every language, that are missing, outdated, or have no source."""
     problems = []
-    expected = {chapter.notebook.name for chapter in chapters}
-    for chapter in chapters:
-        if not chapter.notebook.exists():
-            problems.append(Staleness(chapter.notebook, "missing"))
-        elif chapter.notebook.read_text(encoding="utf-8") != notebook_text(learner_notebook(chapter)):
-            problems.append(Staleness(chapter.notebook, "differs from what its source generates"))
-    for path in sorted(course_dir.glob("*.ipynb")):
-        if path.name not in expected:
+    expected = set()
+    for edition in (edition for chapter in chapters for edition in editions(chapter)):
+        expected.add(edition.notebook.resolve())
+        if not edition.notebook.exists():
+            problems.append(Staleness(edition.notebook, "missing"))
+        elif edition.notebook.read_text(encoding="utf-8") != notebook_text(learner_notebook(edition)):
+            problems.append(Staleness(edition.notebook, "differs from what its source generates"))
+    for path in sorted([*course_dir.glob("*.ipynb"), *course_dir.glob("*/*.ipynb")]):
+        if path.resolve() not in expected and ".ipynb_checkpoints" not in path.parts:
             problems.append(Staleness(path, "has no source in solutions/"))
     return problems
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from . import i18n
 from .locations import PROJECT_ROOT
 from .spec import ChapterSpec, load_chapter_spec
 
@@ -41,6 +42,7 @@ class Chapter:
     solutions_dir: Path = SOLUTIONS_DIR
     course_dir: Path = COURSE_DIR
     part: str = ""  # "a", "b", ... for a chapter in parts; empty for a whole chapter
+    lang: str = field(default_factory=i18n.current)  # the language its texts and notebook are in
 
     @property
     def name(self) -> str:
@@ -60,11 +62,14 @@ class Chapter:
 
     @property
     def notebook(self) -> Path:
-        return self.course_dir / f"{self.stem}.ipynb"
+        """The learner's notebook: `course/<stem>.ipynb`, or `course/<lang>/<stem>.ipynb` in another language."""
+        folder = self.course_dir if self.lang == i18n.ENGLISH else self.course_dir / self.lang
+        return folder / f"{self.stem}.ipynb"
 
     @cached_property
     def spec(self) -> ChapterSpec:
-        return load_chapter_spec(self.manifest)
+        """The manifest, its titles, hints and known-mistake messages in the chapter's language."""
+        return load_chapter_spec(self.manifest).translated(i18n.chapter_translations(self.solutions_dir, self.stem, self.lang))
 
 
 def discover(solutions_dir: Path = SOLUTIONS_DIR, course_dir: Path = COURSE_DIR) -> list[Chapter]:

@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import backends as backend_lookup
-from . import locations, progress
+from . import i18n, locations, progress
+from .i18n import _
 from . import reference_cache, sandbox
 from .calibration import CalibrationError
 from .chapters import COURSE_DIR, Chapter, UnknownChapter, chapter_of_exercise, discover, resolve
@@ -45,8 +46,17 @@ NEEDS_A_CHECKOUT = "{what}: run it in a checkout of the course repository, not o
 
 def fail_usage(message: str) -> typer.Exit:
     """Print a one-line reason and return the exit for a usage or setup error."""
-    errors.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    errors.print(f"[bold red]{escape(_('error:'))}[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(USAGE_ERROR)
+
+
+def speak(lang: str | None) -> None:
+    """Word everything from here on in `lang` (the environment's language when None)."""
+    if lang is not None:
+        try:
+            i18n.use(lang)
+        except ValueError as error:
+            raise fail_usage(str(error)) from None
 
 
 def select_exercises(chapter: Chapter, ids: list[str] | None) -> tuple[ExerciseSpec, ...]:
@@ -71,12 +81,14 @@ ExerciseOpt = Annotated[Optional[list[str]], typer.Option("--exercise", "-e", he
 SandboxOpt = Annotated[str, typer.Option("--sandbox", envvar="GRADER_SANDBOX", help="require, auto (sandbox where bubblewrap can run) or off.")]
 MemoryOpt = Annotated[Optional[str], typer.Option("--memory", help="Memory limit per sandboxed worker, e.g. 4G (overrides the manifest).")]
 CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", help="Keep the reference's answers on disk for re-checks with the same seed (sandboxed runs only).")]
+LangOpt = Annotated[Optional[str], typer.Option("--lang", help="en or zh (中文). Default: GRADER_LANG, else the locale (LANG).", show_default=False)]
 BackendOpt = Annotated[Optional[str], typer.Option("--backend", "-b", help="jax, tensorflow, torch or all. Default: the one Keras would pick.")]
 
 
 @app.command("list")
-def list_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def list_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False, lang: LangOpt = None) -> None:
     """List chapters and their exercises: id, title, points, kind, entry point."""
+    speak(lang)
     chapters = discover()
     if as_json:
         typer.echo(json.dumps(chapters_json(chapters), indent=2, ensure_ascii=False))
@@ -99,12 +111,14 @@ def check(
     sandbox_mode: SandboxOpt = "auto",
     memory: MemoryOpt = None,
     cache: CacheOpt = True,
+    lang: LangOpt = None,
 ) -> None:
     """Grade a chapter's exercises on one backend or all of them."""
+    speak(lang)
     chapter = find_chapter(chapter_name)
     exercises = select_exercises(chapter, exercise)
     if solutions and notebook:
-        raise fail_usage("give either --solutions or --notebook, not both.")
+        raise fail_usage(_("give either --solutions or --notebook, not both."))
     target = chapter.source if solutions else (notebook or chapter.notebook)
     try:
         chosen = backend_lookup.resolve_backends(backend)
@@ -114,7 +128,8 @@ def check(
     sandboxed, memory_bytes = choose_sandbox(sandbox_mode, memory)
     plan = Plan(chapter, exercises, target, run_seed, timeout, sandboxed, memory_bytes, choose_cache(cache, sandboxed),
                 full_traceback=full_traceback)
-    console.print(f"Grading {chapter.name} ({_relative(target)}) on {', '.join(chosen)} with seed {run_seed}")
+    console.print(_("Grading {chapter} ({notebook}) on {backends} with seed {seed}").format(
+        chapter=chapter.name, notebook=_relative(target), backends=", ".join(chosen), seed=run_seed), markup=False)
     report = run_check(plan, chosen, record_progress=not solutions)
     print_report(report, console, verbose=verbose)
     if json_path:
@@ -140,8 +155,9 @@ def choose_cache(wanted: bool, sandboxed: bool) -> Path | None:
         return None
     root = reference_cache.default_root()
     if sandbox.visible_inside(root):
-        errors.print(escape(f"The reference cache {root} lies where sandboxed code can read it: grading without it. "
-                            f"Point {reference_cache.CACHE_VARIABLE} elsewhere."))
+        unsafe = _("The reference cache {folder} lies where sandboxed code can read it: grading without it. "
+                   "Point {variable} elsewhere.")
+        errors.print(escape(unsafe.format(folder=root, variable=reference_cache.CACHE_VARIABLE)))
         return None
     return root
 
@@ -156,9 +172,9 @@ def run_check(plan: Plan, backends: list[str], *, record_progress: bool) -> RunR
         with live_progress(console, total=len(plan.exercises) * len(backends)) as status:
             return grade(plan, backends, status=status, on_backend_done=keep)
     except NotebookError as error:
-        raise fail_usage(f"cannot read the notebook: {error}") from None
+        raise fail_usage(_("cannot read the notebook: {reason}").format(reason=error)) from None
     except KeyboardInterrupt:
-        errors.print("Interrupted: no worker is left running.")
+        errors.print(_("Interrupted: no worker is left running."))
         raise typer.Exit(130) from None
 
 
@@ -172,6 +188,7 @@ def watch(
     sandbox_mode: SandboxOpt = "auto",
     memory: MemoryOpt = None,
     cache: CacheOpt = True,
+    lang: LangOpt = None,
 ) -> None:
     """Re-grade whenever the notebook is saved, showing only what changed (Ctrl-C to stop).
 
@@ -180,6 +197,7 @@ def watch(
     """
     from .watch import watch_notebook
 
+    speak(lang)
     chapter = find_chapter(chapter_name)
     exercises = select_exercises(chapter, exercise)
     try:
@@ -190,8 +208,8 @@ def watch(
     sandboxed, memory_bytes = choose_sandbox(sandbox_mode, memory)
     session_seed = seed if seed is not None else secrets.randbelow(2**31 - 1)
     cache_root = choose_cache(cache, sandboxed)
-    console.print(f"Watching {_relative(target)}: save it to re-grade {chapter.name} on {', '.join(chosen)} "
-                  f"with seed {session_seed}. Ctrl-C stops.")
+    console.print(_("Watching {notebook}: save it to re-grade {chapter} on {backends} with seed {seed}. Ctrl-C stops.").format(
+        notebook=_relative(target), chapter=chapter.name, backends=", ".join(chosen), seed=session_seed), markup=False)
 
     def grade_once() -> RunReport:
         plan = Plan(chapter, exercises, target, session_seed, None, sandboxed, memory_bytes, cache_root)
@@ -201,32 +219,38 @@ def watch(
         watch_notebook(target, grade_once, console)
     except KeyboardInterrupt:
         pass
-    console.print("Stopped watching.")
+    console.print(_("Stopped watching."))
 
 
 @app.command()
-def hint(exercise_id: Annotated[str, typer.Argument(help="The exercise, e.g. 4.1.", show_default=False)]) -> None:
+def hint(exercise_id: Annotated[str, typer.Argument(help="The exercise, e.g. 4.1.", show_default=False)],
+         lang: LangOpt = None) -> None:
     """Show the next hint for an exercise (each call reveals one more)."""
+    speak(lang)
     try:
         chapter = chapter_of_exercise(exercise_id)
         exercise = chapter.spec.exercise(exercise_id)
     except (UnknownChapter, SpecError) as error:
         raise fail_usage(str(error)) from None
     number, text = progress.next_hint(exercise.id, exercise.hints)
-    console.print(f"[bold]{exercise.id} {escape(exercise.title)}[/] - hint {number} of {len(exercise.hints)}")
+    which = _("hint {number} of {count}").format(number=number, count=len(exercise.hints))
+    console.print(f"[bold]{exercise.id} {escape(exercise.title)}[/] - {escape(which)}")
     console.print(f"  {text}", highlight=False, markup=False)
-    more = "Run the same command for the next hint." if number < len(exercise.hints) else "That was the last hint."
-    console.print(f"{more} Then: grader check {chapter.name} -e {exercise.id}")
+    more = _("Run the same command for the next hint.") if number < len(exercise.hints) else _("That was the last hint.")
+    then = _("Then: {command}").format(command=f"grader check {chapter.name} -e {exercise.id}")
+    console.print(f"{more} {then}", markup=False)
 
 
 @app.command("progress")
 def progress_command(
     reset: Annotated[bool, typer.Option("--reset", help="Forget every saved result and hint.")] = False,
+    lang: LangOpt = None,
 ) -> None:
     """Chapters and exercises with what passed, on which backends, and the score."""
+    speak(lang)
     if reset:
         progress.reset()
-        console.print(f"Progress cleared ({_relative(progress.state_path())}).")
+        console.print(_("Progress cleared ({path}).").format(path=_relative(progress.state_path())), markup=False)
         return
     print_progress(discover(), progress.load_state(), console)
 
@@ -248,10 +272,18 @@ def build_command(
             problems = builder.stale(chapters, COURSE_DIR)
             for problem in problems:
                 errors.print(f"[red]stale:[/] {escape(_relative(problem.path))} {escape(problem.reason)}")
+            untranslated = _untranslated(chapters)
+            for name, count in untranslated.items():
+                which = "" if name == "grader" else f" {name}"
+                errors.print(f"[red]untranslated:[/] {name}: {count} texts with no current translation "
+                             f"(see them with: grader translate status{which} -v)")
             if problems:
                 errors.print("Run: grader build")
+            if untranslated:
+                errors.print("Run: grader translate update, then translate what it marks new or fuzzy")
+            if problems or untranslated:
                 raise typer.Exit(1)
-            console.print(f"course/ is up to date ({len(chapters)} chapters).")
+            console.print(f"course/ is up to date ({len(chapters)} chapters, and their translations).")
             return
         for path in builder.build(chapters, force=force):
             console.print(f"wrote {_relative(path)}")
@@ -260,6 +292,79 @@ def build_command(
                 console.print(f"wrote {_relative(path)}")
     except (builder.BuildError, SpecError) as error:
         raise fail_usage(str(error)) from None
+
+
+translate_app = typer.Typer(help="Keep each chapter's translation catalogue (solutions/locale/<lang>/*.po) in line with the English.",
+                            no_args_is_help=True)
+app.add_typer(translate_app, name="translate")
+CatalogueLangOpt = Annotated[str, typer.Option("--lang", help="The language of the catalogues: zh.")]
+
+
+@translate_app.command("update")
+def translate_update(
+    chapter_names: Annotated[Optional[list[str]], typer.Argument(help="Chapters (default: all, and the grader's own messages).", show_default=False)] = None,
+    lang: CatalogueLangOpt = "zh",
+) -> None:
+    """Add new English texts, mark changed ones fuzzy (keeping the old translation), drop removed ones."""
+    from . import translation
+
+    if locations.INSTALLED:
+        raise fail_usage(NEEDS_A_CHECKOUT.format(what="grader translate update writes solutions/locale/ and grader/locale/"))
+    lang = _catalogue_language(lang)
+    for chapter in _chapters_named(chapter_names):
+        path = translation.update(chapter, lang)
+        console.print(f"wrote {_relative(path)}: {len(translation.problems(chapter, lang))} to translate")
+    if not chapter_names:
+        path = translation.update_grader(lang)
+        console.print(f"wrote {_relative(path)}: {len(translation.grader_problems(lang))} to translate")
+
+
+@translate_app.command("status")
+def translate_status(
+    chapter_names: Annotated[Optional[list[str]], typer.Argument(help="Chapters (default: all, and the grader's own messages).", show_default=False)] = None,
+    lang: CatalogueLangOpt = "zh",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every text left to translate.")] = False,
+) -> None:
+    """What each catalogue still lacks: exit 1 when anything is untranslated or fuzzy."""
+    from . import translation
+
+    lang = _catalogue_language(lang)
+    found = {chapter.name: translation.problems(chapter, lang) for chapter in _chapters_named(chapter_names)}
+    if not chapter_names:
+        found["grader"] = translation.grader_problems(lang)
+    for name, left in found.items():
+        console.print(f"{name}: {len(left) or 'nothing'} to translate")
+        for item in left if verbose else []:
+            console.print(f"  {item.where} ({item.reason}): {item.text[:70]!r}", highlight=False, markup=False)
+    raise typer.Exit(1 if any(found.values()) else 0)
+
+
+def _chapters_named(names: list[str] | None) -> list[Chapter]:
+    return [find_chapter(name) for name in names] if names else discover()
+
+
+def _catalogue_language(lang: str) -> str:
+    """A language the course is translated into (not English, the source's own)."""
+    try:
+        code = i18n.supported(lang)
+    except ValueError as error:
+        raise fail_usage(str(error)) from None
+    if code == i18n.ENGLISH:
+        raise fail_usage("English is the source's own language: it has no catalogue. Name a translation, e.g. --lang zh.")
+    return code
+
+
+def _untranslated(chapters: list[Chapter]) -> dict[str, int]:
+    """How many texts each catalogue lacks a current translation for: chapters with one, and the grader's own."""
+    from . import translation
+
+    counts = {}
+    for lang in (code for code in i18n.LANGUAGES if code != i18n.ENGLISH):
+        for chapter in chapters:
+            if translation.catalogue_path(chapter, lang).is_file():
+                counts[chapter.name] = len(translation.problems(chapter, lang))
+        counts["grader"] = len(translation.grader_problems(lang))
+    return {name: count for name, count in counts.items() if count}
 
 
 @app.command()
@@ -324,7 +429,12 @@ from .batch import commands as _instructor_commands  # noqa: E402  registers `gr
 
 
 def main() -> None:
-    """The console script's entry point."""
+    """The console script's entry point: the environment's language (a --lang option may change it), then the command."""
+    try:
+        i18n.use(i18n.language_from_environment())
+    except ValueError as error:
+        errors.print(f"[bold red]error:[/] {i18n.LANGUAGE_VARIABLE}: {escape(str(error))}", soft_wrap=True)
+        sys.exit(USAGE_ERROR)
     try:
         app(prog_name="grader")
     except (SpecError, CalibrationError) as error:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .i18n import _
 from .spec import Tolerance
 
 STRUCTURE_KEY = "__structure__"
@@ -33,7 +34,8 @@ def compare_outputs(
     your_structure = str(yours.get(STRUCTURE_KEY, ""))
     expected_structure = str(expected.get(STRUCTURE_KEY, ""))
     if your_structure != expected_structure:
-        return Comparison(False, f"expected {expected_structure}, got {your_structure}")
+        message = _("expected {expected}, got {got}").format(expected=expected_structure, got=your_structure)
+        return Comparison(False, message)
     for key in expected:
         if key == STRUCTURE_KEY:
             continue
@@ -50,8 +52,11 @@ def compare_arrays(yours: np.ndarray, expected: np.ndarray, tolerance: Tolerance
     if yours.shape != expected.shape:
         return Comparison(False, _shape_message(yours.shape, expected.shape))
     if (expected.dtype.kind in "US") != (yours.dtype.kind in "US"):
-        kind = "text" if expected.dtype.kind in "US" else "numbers"
-        return Comparison(False, f"expected {kind} like {expected.flat[0].item()!r}, got {yours.flat[0].item()!r}")
+        if expected.dtype.kind in "US":
+            message = _("expected text like {expected}, got {got}")
+        else:
+            message = _("expected numbers like {expected}, got {got}")
+        return Comparison(False, message.format(expected=repr(expected.flat[0].item()), got=repr(yours.flat[0].item())))
     if expected.dtype.kind in "USb":
         return _compare_exact(yours, expected)
     yours64, expected64 = yours.astype(np.float64), expected.astype(np.float64)
@@ -65,10 +70,9 @@ def compare_arrays(yours: np.ndarray, expected: np.ndarray, tolerance: Tolerance
 
 
 def _shape_message(got: tuple[int, ...], expected: tuple[int, ...]) -> str:
-    message = f"expected shape {expected}, got {got}"
     if len(got) > 1 and got == expected[::-1]:
-        message += " (transposed?)"
-    return message
+        return _("expected shape {expected}, got {got} (transposed?)").format(expected=expected, got=got)
+    return _("expected shape {expected}, got {got}").format(expected=expected, got=got)
 
 
 def _compare_exact(yours: np.ndarray, expected: np.ndarray) -> Comparison:
@@ -76,8 +80,9 @@ def _compare_exact(yours: np.ndarray, expected: np.ndarray) -> Comparison:
     if np.all(equal):
         return Comparison(True)
     index = tuple(int(i) for i in np.argwhere(~np.asarray(equal))[0])
-    where = f" at {_index(index)}" if index else ""
-    return Comparison(False, f"got {yours[index].item()!r}{where}, expected {expected[index].item()!r}")
+    message = _("got {got} at {index}, expected {expected}") if index else _("got {got}, expected {expected}")
+    return Comparison(False, message.format(got=repr(yours[index].item()), index=_index(index),
+                                            expected=repr(expected[index].item())))
 
 
 def _non_finite_message(yours: np.ndarray, expected: np.ndarray) -> str:
@@ -85,8 +90,14 @@ def _non_finite_message(yours: np.ndarray, expected: np.ndarray) -> str:
     inf = int((np.isinf(yours) & ~np.isinf(expected)).sum())
     if not nan and not inf:
         return ""
-    parts = [f"{count} {name}" for count, name in ((nan, "NaN"), (inf, "inf")) if count]
-    return f"your output has {' and '.join(parts)} values where the expected one is finite (numerical overflow?)"
+    if nan and inf:
+        message = _("your output has {nan} NaN and {inf} inf values where the expected one is finite "
+                    "(numerical overflow?)")
+    elif nan:
+        message = _("your output has {nan} NaN values where the expected one is finite (numerical overflow?)")
+    else:
+        message = _("your output has {inf} inf values where the expected one is finite (numerical overflow?)")
+    return message.format(nan=nan, inf=inf)
 
 
 def _mismatch(yours: np.ndarray, expected: np.ndarray, close: np.ndarray, tolerance: Tolerance) -> Comparison:
@@ -96,17 +107,21 @@ def _mismatch(yours: np.ndarray, expected: np.ndarray, close: np.ndarray, tolera
     relative = error / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
     count, total = int((~close).sum()), close.size
     details = [
-        f"shape {expected.shape}; mismatched elements: {count} / {total} ({100 * count / total:.1f}%)",
-        f"max absolute difference: {float(error[worst]):.4g} at {_index(worst)} (atol {tolerance.atol:g})",
-        f"max relative difference: {float(np.max(relative)):.4g} (rtol {tolerance.rtol:g})",
-        "index | yours | expected",
+        _("shape {shape}; mismatched elements: {count} / {total} ({percent:.1f}%)").format(
+            shape=expected.shape, count=count, total=total, percent=100 * count / total),
+        _("max absolute difference: {error:.4g} at {index} (atol {atol:g})").format(
+            error=float(error[worst]), index=_index(worst), atol=tolerance.atol),
+        _("max relative difference: {error:.4g} (rtol {rtol:g})").format(
+            error=float(np.max(relative)), rtol=tolerance.rtol),
+        _("index | yours | expected"),
     ]
     for index in np.argwhere(~close)[:_ROWS_SHOWN]:
         position = tuple(int(i) for i in index)
         details.append(f"{_index(position)} | {yours[position]:.6g} | {expected[position]:.6g}")
-    message = f"max abs error {float(error[worst]):.3g} at {_index(worst)}"
     if error.ndim == 0:
-        message = f"got {float(yours):.6g}, expected {float(expected):.6g}"
+        message = _("got {got:.6g}, expected {expected:.6g}").format(got=float(yours), expected=float(expected))
+    else:
+        message = _("max abs error {error:.3g} at {index}").format(error=float(error[worst]), index=_index(worst))
     return Comparison(False, message, tuple(details))
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from . import inputs as input_generation
 from .chapters import Chapter
 from . import verdict
+from .i18n import _
 from .notebook import Cell, extract, read_code_cells, snippets_to_json, stub_line
 from .inspector import ModelInspector
 from .reference import Reference, ReferenceFailure, ReferenceWorker
@@ -148,7 +149,9 @@ def grade_backend(
             try:
                 environment = learner.start()
                 for attempt in attempts:
-                    status(f"{backend}: running your {attempt.exercise.id} {attempt.exercise.entry}", advance=True)
+                    running = _("{backend}: running your {exercise} {function}").format(
+                        backend=backend, exercise=attempt.exercise.id, function=attempt.exercise.entry)
+                    status(running, advance=True)
                     run_learner(plan, learner, attempt, timed=not plan.sandboxed)
                     if helpers and attempt.succeeded:
                         helpers.launch_for([attempt])  # where the stub's text misled the guess above
@@ -269,7 +272,7 @@ class ExpectedOutputs:
         except ReferenceFailure as failure:
             return failure
         except WorkerError as error:
-            return ReferenceFailure(f"the grader's reference worker did not start: {error}")
+            return ReferenceFailure(_("the grader's reference worker did not start: {reason}").format(reason=error))
 
 
 def time_in_turn(
@@ -317,10 +320,11 @@ def prepare_attempt(plan: Plan, exercise: ExerciseSpec, cells: list[Cell], refer
 
 
 def _missing_message(exercise: ExerciseSpec, skipped: tuple[str, ...]) -> str:
-    message = f"{exercise.entry} is not defined in your notebook"
-    if skipped:
-        message += f" (Python cannot read these cells, so they were skipped: {'; '.join(skipped)})"
-    return message
+    if not skipped:
+        return _("{function} is not defined in your notebook").format(function=exercise.entry)
+    message = _("{function} is not defined in your notebook "
+                "(Python cannot read these cells, so they were skipped: {cells})")
+    return message.format(function=exercise.entry, cells="; ".join(skipped))
 
 
 def run_learner(plan: Plan, worker: Worker, attempt: Attempt, timed: bool = True) -> None:
@@ -386,7 +390,8 @@ def judge_attempts(
         if not attempt.succeeded:
             results[attempt.exercise.id] = verdict.unsuccessful(attempt.exercise, attempt.missing, attempt.all_replies)
         else:
-            status(f"{backend}: checking {attempt.exercise.id} against the reference")
+            checking = _("{backend}: checking {exercise} against the reference")
+            status(checking.format(backend=backend, exercise=attempt.exercise.id))
             result = judge_attempt(plan, backend, attempt, reference, models, expected)
             results[attempt.exercise.id] = replace(result, duration_s=attempt.duration_s)
     return [_naming_left_out(results[a.exercise.id], a) for a in attempts]
@@ -396,8 +401,9 @@ def _naming_left_out(result: ExerciseResult, attempt: Attempt) -> ExerciseResult
     """A failed exercise names the statements the grader did not run that might have mattered."""
     if result.ok or not attempt.left_out:
         return result
-    note = ("The grader takes your definitions, imports and in-place updates (X[k] = v, X.append(v)), not other "
-            "top-level statements; it left out " + "; ".join(attempt.left_out[:3]))
+    left_out = _("The grader takes your definitions, imports and in-place updates ({examples}), not other "
+                 "top-level statements; it left out {statements}")
+    note = left_out.format(examples="X[k] = v, X.append(v)", statements="; ".join(attempt.left_out[:3]))
     return replace(result, details=(*result.details, note))
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .i18n import _
 from .runner import Worker
 from .spec import ExerciseSpec
 
@@ -46,7 +47,7 @@ class ModelInspector:
         try:
             return json.loads(output.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return "the model's description could not be read back"
+            return _("the model's description could not be read back")
 
     def predict(
         self, model_file: Path, rows: dict[str, np.ndarray], exercise: ExerciseSpec, split: str = "test"
@@ -67,12 +68,12 @@ class ModelInspector:
             with np.load(output, allow_pickle=False) as arrays:
                 return arrays["predictions"]
         except (OSError, ValueError, KeyError):
-            return "the model's predictions could not be read back"
+            return _("the model's predictions could not be read back")
 
     def _copy_in(self, model_file: Path, name: str) -> Path | str:
         """A private copy of the learner's file, refusing links and special files."""
         if model_file.is_symlink() or not model_file.is_file():
-            return f"no saved model was found ({model_file.name} is missing or not a plain file)"
+            return _("no saved model was found ({file} is missing or not a plain file)").format(file=model_file.name)
         target = self.folder / name
         if target.resolve() != model_file.resolve():
             shutil.copyfile(model_file, target)

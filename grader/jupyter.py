@@ -15,8 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import i18n
 from .backends import default_backend
 from .chapters import chapter_of_exercise
+from .i18n import _
 from .render import report_html, report_text
 from .results import RunReport, report_from_dict
 
@@ -43,7 +45,7 @@ def executed_cells() -> list[str]:
         get_ipython = None
     shell = get_ipython() if get_ipython else None
     if shell is None:
-        raise CheckError("check() grades a running notebook. In a terminal, use: grader check chapterN")
+        raise CheckError(_("check() grades a running notebook. In a terminal, use: grader check chapterN"))
     history = getattr(shell, "history_manager", None)
     typed = history.input_hist_raw if history is not None else shell.user_ns.get("In", [])
     return [str(source) for source in typed[1:]]
@@ -72,6 +74,7 @@ def check(
     backend: str | None = None,
     seed: int | None = None,
     timeout: float | None = None,
+    lang: str | None = None,
 ) -> Verdict:
     """Grade one exercise from this kernel's definitions.
 
@@ -80,6 +83,8 @@ def check(
         backend: defaults to the kernel's backend.
         seed: reproduces a run's hidden inputs.
         timeout: time limit in seconds, overriding the exercise's.
+        lang: the language of the verdict, "en" or "zh" (the Chinese notebooks pass "zh"); defaults to
+            the kernel's environment (GRADER_LANG, else its locale).
 
     Returns:
         The verdict, which Jupyter shows as a table.
@@ -97,7 +102,10 @@ def check(
                    "--backend", backend or kernel_backend(), "--notebook", str(source), "--json", str(report_path)]
         command += ["--seed", str(seed)] if seed is not None else []
         command += ["--timeout", str(timeout)] if timeout is not None else []
+        language = lang or i18n.language_from_environment()
+        command += ["--lang", language]
         finished = subprocess.run(command, capture_output=True, text=True)
         if not report_path.exists():
-            raise CheckError((finished.stderr or finished.stdout).strip() or "the grader did not run")
+            raise CheckError((finished.stderr or finished.stdout).strip() or _("the grader did not run"))
+        i18n.use(language)  # the verdict's table is drawn here, in the kernel, in the language it was worded in
         return Verdict(report_from_dict(json.loads(report_path.read_text())))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .i18n import N_, _
+
 # The metrics a manifest's `threshold = { metric = ... }` may name.
 METRICS = ("accuracy", "roc_auc", "log_loss", "mae", "rmse", "mae_vs_last_value")
 
@@ -38,13 +40,13 @@ def compute_metric(name: str, rows: dict[str, np.ndarray], predictions: np.ndarr
     raise ValueError(f"Unknown metric {name!r}: expected one of {', '.join(METRICS)}.")
 
 
-_NAMES = {"roc_auc": "ROC AUC", "log_loss": "log loss", "mae": "MAE", "rmse": "RMSE",
-          "mae_vs_last_value": "MAE relative to the naive forecast"}
+_NAMES = {"accuracy": N_("accuracy"), "roc_auc": "ROC AUC", "log_loss": N_("log loss"), "mae": "MAE", "rmse": "RMSE",
+          "mae_vs_last_value": N_("MAE relative to the naive forecast")}
 
 
 def metric_name(name: str) -> str:
-    """How a learner reads a metric's name: `ROC AUC` for `roc_auc`."""
-    return _NAMES.get(name, name)
+    """How a learner reads a metric's name, in the learner's language: `ROC AUC` for `roc_auc`."""
+    return _(_NAMES[name]) if name in _NAMES else name
 
 
 def roc_auc(y_true: np.ndarray, scores: np.ndarray) -> float:

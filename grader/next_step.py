@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .chapters import discover, resolve
+from .i18n import _
 from .results import RunReport, Status
 
 Action = Literal["write", "fix", "continue", "next_chapter", "finished"]
@@ -35,16 +36,16 @@ class NextStep:
 
     def sentence(self, *, in_notebook: bool = False) -> str:
         """The step as the learner reads it, ending with the command."""
-        command = self.command(in_notebook=in_notebook)
-        write = (f'Next: write {self.exercise} "{self.title}" in its cell, run that cell, then: {command}' if in_notebook
-                 else f'Next: open the notebook, write {self.exercise} "{self.title}", then run: {command}')
+        fields = {"exercise": self.exercise, "title": self.title, "command": self.command(in_notebook=in_notebook)}
+        write = (_('Next: write {exercise} "{title}" in its cell, run that cell, then: {command}') if in_notebook
+                 else _('Next: open the notebook, write {exercise} "{title}", then run: {command}'))
         return {
             "write": write,
-            "fix": f'Next: fix {self.exercise} "{self.title}" and run: {command}',
-            "continue": f'All passed. Next: {self.exercise} "{self.title}": {command}',
-            "next_chapter": f"All passed. Next chapter: {command}",
-            "finished": f"All passed: that was the last exercise of the course. See what is left with: {command}",
-        }[self.action]
+            "fix": _('Next: fix {exercise} "{title}" and run: {command}'),
+            "continue": _('All passed. Next: {exercise} "{title}": {command}'),
+            "next_chapter": _("All passed. Next chapter: {command}"),
+            "finished": _("All passed: that was the last exercise of the course. See what is left with: {command}"),
+        }[self.action].format(**fields)
 
     def to_dict(self) -> dict[str, str]:
         """The JSON report's `next_step`."""

@@ -21,6 +21,9 @@ import symtable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .i18n import _
+
+
 class NotebookError(ValueError):
     """A notebook that cannot be read."""
 
@@ -60,14 +63,14 @@ def read_code_cells(path: Path) -> list[Cell]:
         NotebookError: the file is missing or not a notebook, with the reason.
     """
     if not path.is_file():
-        raise NotebookError(f"{path}: no such file.")
+        raise NotebookError(_("{path}: no such file.").format(path=path))
     text = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix == ".ipynb":
         cells = _ipynb_cells(text, path)
     elif path.suffix == ".py":
         cells = percent_code_cells(text)
     else:
-        raise NotebookError(f"{path}: expected an .ipynb notebook or a percent .py file.")
+        raise NotebookError(_("{path}: expected an .ipynb notebook or a percent .py file.").format(path=path))
     return [Cell(i, source, f"cell {i + 1}") for i, source in enumerate(cells)]
 
 
@@ -102,9 +105,10 @@ def _ipynb_cells(text: str, path: Path) -> list[str]:
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as error:
-        raise NotebookError(f"{path}: not valid notebook JSON ({error.msg} at line {error.lineno}).") from None
+        invalid = _("{path}: not valid notebook JSON ({reason} at line {line}).")
+        raise NotebookError(invalid.format(path=path, reason=error.msg, line=error.lineno)) from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
-        raise NotebookError(f"{path}: not a Jupyter notebook (no list of cells).")
+        raise NotebookError(_("{path}: not a Jupyter notebook (no list of cells).").format(path=path))
     sources = []
     for cell in notebook["cells"]:
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
@@ -172,7 +176,8 @@ def extract(cells: list[Cell], entries: list[str]) -> Extraction:
         try:
             tree = ast.parse(python)
         except SyntaxError as error:
-            skipped.append(f"{cell.label}, line {error.lineno}: {error.msg}")
+            unreadable = _("{cell}, line {line}: {reason}")
+            skipped.append(unreadable.format(cell=cell.label, line=error.lineno, reason=error.msg))
             continue
         lines = python.splitlines()
         for statement in tree.body:
@@ -359,7 +364,8 @@ def _left_out(others: list[tuple[_Definition, set[str]]], needed: list[_Definiti
     for statement, touched in others:
         if any(name in names and definitions[name].order < statement.order for name in touched):
             first_line = statement.code.strip().splitlines()[0]
-            notes.append(f"{statement.cell.label}, line {statement.line}: {first_line}")
+            where = _("{cell}, line {line}: {statement}")
+            notes.append(where.format(cell=statement.cell.label, line=statement.line, statement=first_line))
     return tuple(notes)
 
 

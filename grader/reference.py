@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from .i18n import _
 from .inputs import exercise_seed
 from .notebook import Cell, extract, snippets_to_json
 from .runner import Reply, Worker, call_request, fastest_reply
@@ -84,7 +85,8 @@ class ReferenceWorker:
         request = self._request(exercise, exercise.entry, inputs, self.folder / "unused", "timing", self.seed)
         reply = fastest_reply(self.worker, request, exercise.speed.repeats, timeout_s)
         if not reply.ok:
-            raise ReferenceFailure(f"the grader's reference could not be timed ({reply.status}: {reply.error})")
+            not_timed = _("the grader's reference could not be timed ({status}: {reason})")
+            raise ReferenceFailure(not_timed.format(status=reply.status, reason=reply.error))
         return reply.duration_s
 
     def architecture(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> dict:
@@ -100,7 +102,8 @@ class ReferenceWorker:
     ) -> Reply:
         reply = self.worker.request(self._request(exercise, entry, inputs, output, expect, seed), timeout_s)
         if not reply.ok:
-            raise ReferenceFailure(f"the grader's reference could not run {entry} ({reply.status}: {reply.error})")
+            did_not_run = _("the grader's reference could not run {function} ({status}: {reason})")
+            raise ReferenceFailure(did_not_run.format(function=entry, status=reply.status, reason=reply.error))
         return reply
 
     def _request(self, exercise: ExerciseSpec, entry: str, inputs: Path, output: Path, expect: str, seed: int) -> dict:

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from . import next_step
 from .chapters import Chapter
+from .i18n import N_, _, ngettext, status_label
 from .results import BackendReport, ExerciseResult, RunReport, Status, report_to_dict
 
 _STYLE = {
@@ -31,6 +32,7 @@ _STYLE = {
     Status.MISSING: "yellow",
     Status.SKIPPED: "dim cyan",
 }
+_KIND_LABELS = {"function": N_("function"), "model": N_("model"), "training": N_("training")}
 _ICON = {Status.PASSED: "✓", Status.FAILED: "✗", Status.ERROR: "!", Status.TIMEOUT: "⏱", Status.MEMORY_LIMIT: "▲",
          Status.NOT_IMPLEMENTED: "·", Status.MISSING: "?", Status.SKIPPED: "-"}
 
@@ -40,10 +42,12 @@ def print_report(report: RunReport, console: Console, *, verbose: bool = False, 
     for backend in report.backends:
         console.print(_backend_table(backend))
         if backend.setup_error:
-            console.print(f"[bold magenta]{backend.backend} could not start:[/] {escape(backend.setup_error)}")
+            could_not_start = _("{backend} could not start:").format(backend=backend.backend)
+            console.print(f"[bold magenta]{escape(could_not_start)}[/] {escape(backend.setup_error)}")
         for result in backend.exercises:
             _print_details(result, console, verbose=verbose)
-    console.print(f"Score: [bold]{report.score:g}/{report.max_score:g}[/] (seed {report.seed})")
+    score = f"[bold]{report.score:g}/{report.max_score:g}[/]"
+    console.print(_("Score: {score} (seed {seed})").format(score=score, seed=report.seed))
     console.print(next_step.decide(report).sentence(in_notebook=in_notebook))
 
 
@@ -52,7 +56,7 @@ def live_progress(console: Console, total: int) -> Iterator[Callable[..., None]]
     """A progress bar over `total` steps; yields `status(message, advance=False)`."""
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("starting the workers", total=total)
+        task = bar.add_task(_("starting the workers"), total=total)
 
         def status(message: str, advance: bool = False) -> None:
             bar.update(task, description=message, advance=1 if advance else 0)
@@ -63,12 +67,12 @@ def live_progress(console: Console, total: int) -> Iterator[Callable[..., None]]
 def _backend_table(backend: BackendReport) -> Table:
     title = f"{backend.backend} (Keras {backend.keras_version}, {backend.backend} {backend.backend_version})"
     table = Table(title=title, title_justify="left", expand=False)
-    for column in ("Exercise", "Status", "Points", "Time", "Message"):
+    for column in (_("Exercise"), _("Status"), _("Points"), _("Time"), _("Message")):
         table.add_column(column, overflow="fold")
     for result in backend.exercises:
         table.add_row(
             Text(f"{result.id} {result.title}"),
-            Text(f"{_ICON[result.status]} {result.status}", style=_STYLE[result.status]),
+            Text(f"{_ICON[result.status]} {status_label(result.status)}", style=_STYLE[result.status]),
             f"{result.score:g}/{result.max_score:g}",
             f"{result.duration_s:.1f} s" if result.duration_s else "",
             Text(result.message),
@@ -86,9 +90,11 @@ def _print_details(result: ExerciseResult, console: Console, *, verbose: bool) -
             console.print(f"    {line}", highlight=False, markup=False)
         if len(result.details) > len(lines):
             hidden = len(result.details) - len(lines)
-            console.print(f"    ... {hidden} more line{'s' if hidden > 1 else ''}: use -v to see them")
+            more = ngettext("... {count} more line: use -v to see it", "... {count} more lines: use -v to see them", hidden)
+            console.print("    " + escape(more.format(count=hidden)))
         if result.hint:
-            console.print(f"    [cyan]Hint:[/] {escape(result.hint)}", highlight=False)
+            label = _("Hint:")
+            console.print(f"    [cyan]{escape(label)}[/] {escape(result.hint)}", highlight=False)
 
 
 def write_json(report: RunReport, path: Path) -> None:
@@ -105,16 +111,18 @@ def report_html(report: RunReport) -> str:
         for result in backend.exercises:
             colour = {"passed": "#1a7f37", "failed": "#cf222e"}.get(result.status.value, "#9a6700")
             details = "".join(f"<div><code>{html.escape(line)}</code></div>" for line in result.details[:8])
-            hint = f"<div><b>Hint:</b> {html.escape(result.hint)}</div>" if result.hint else ""
+            label = _("Hint:")
+            hint = f"<div><b>{html.escape(label)}</b> {html.escape(result.hint)}</div>" if result.hint else ""
             hint += learning_curve_html(result)
             rows.append(
                 f"<tr><td>{html.escape(result.id)} {html.escape(result.title)}</td>"
                 f"<td>{html.escape(backend.backend)}</td>"
-                f"<td style='color:{colour};font-weight:bold'>{html.escape(str(result.status))}</td>"
+                f"<td style='color:{colour};font-weight:bold'>{html.escape(status_label(result.status))}</td>"
                 f"<td>{result.score:g}/{result.max_score:g}</td>"
                 f"<td>{html.escape(result.message)}{details}{hint}</td></tr>"
             )
-    header = "<tr><th>Exercise</th><th>Backend</th><th>Status</th><th>Points</th><th>Message</th></tr>"
+    header = "<tr>" + "".join(f"<th>{html.escape(name)}</th>" for name in (
+        _("Exercise"), _("Backend"), _("Status"), _("Points"), _("Message"))) + "</tr>"
     return f"<table>{header}{''.join(rows)}</table><p>{html.escape(next_step.decide(report).sentence(in_notebook=True))}</p>"
 
 
@@ -135,16 +143,19 @@ def learning_curve_html(result: ExerciseResult) -> str:
     for name in names:
         axis.plot(result.history[name], label=name)
     if f"required_{required}" in result.metrics and names[0].endswith(required):
-        axis.axhline(result.metrics[f"required_{required}"], color="red", linestyle="--", label=f"required (test {required})")
-        axis.plot(len(result.history[names[0]]) - 1, result.metrics[f"test_{required}"], "k*", label=f"your test {required}")
-    axis.set_xlabel("epoch")
+        axis.axhline(result.metrics[f"required_{required}"], color="red", linestyle="--",
+                     label=_("required (test {metric})").format(metric=required))
+        axis.plot(len(result.history[names[0]]) - 1, result.metrics[f"test_{required}"], "k*",
+                  label=_("your test {metric}").format(metric=required))
+    axis.set_xlabel(_("epoch"))
     axis.legend(fontsize=7)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     plt.close(figure)
     encoded = base64.b64encode(buffer.getvalue()).decode()
-    return f"<div><img alt='learning curve' src='data:image/png;base64,{encoded}'></div>"
+    alt = html.escape(_("learning curve"))
+    return f"<div><img alt='{alt}' src='data:image/png;base64,{encoded}'></div>"
 
 
 def report_text(report: RunReport) -> str:
@@ -176,22 +187,28 @@ def chapters_json(chapters: list[Chapter]) -> list[dict]:
 
 def print_chapters(chapters: list[Chapter], console: Console) -> None:
     """One table of every chapter's exercises."""
-    table = Table(title="Chapters and exercises", title_justify="left")
-    for column in ("Exercise", "Title", "Kind", "Points", "You define"):
+    table = Table(title=_("Chapters and exercises"), title_justify="left")
+    for column in (_("Exercise"), _("Title"), _("Kind"), _("Points"), _("You define")):
         table.add_column(column)
     for chapter in chapters:
-        table.add_row(f"[bold]{chapter.name}[/]", f"[bold]{escape(chapter.spec.title)}[/] ({escape(chapter.spec.title_zh)})", "", "", "")
+        table.add_row(f"[bold]{chapter.name}[/]", escape(chapter_title(chapter)), "", "", "")
         for e in chapter.spec.exercises:
-            table.add_row(e.id, Text(e.title), e.kind, str(e.points), e.entry)
+            table.add_row(e.id, Text(e.title), _(_KIND_LABELS[e.kind]), str(e.points), e.entry)
     console.print(table)
-    console.print("Next: grader check chapterN (add --solutions to see the reference pass)")
+    console.print(_("Next: grader check chapterN (add --solutions to see the reference pass)"))
+
+
+def chapter_title(chapter: Chapter) -> str:
+    """The chapter's title with the article's Chinese section title: the Chinese first in a Chinese edition."""
+    spec = chapter.spec
+    return f"{spec.title_zh}（{spec.title}）" if chapter.lang == "zh" else f"{spec.title} ({spec.title_zh})"
 
 
 def print_progress(chapters: list[Chapter], state: dict, console: Console) -> None:
     """Each exercise's latest result on each backend, and each chapter's score per backend."""
     backends = ("jax", "tensorflow", "torch")
-    table = Table(title="Your progress", title_justify="left")
-    for column in ("Exercise", "Points", *backends):
+    table = Table(title=_("Your progress"), title_justify="left")
+    for column in (_("Exercise"), _("Points"), *backends):
         table.add_column(column)
     for chapter in chapters:
         saved = state["results"].get(chapter.name, {})
@@ -203,7 +220,7 @@ def print_progress(chapters: list[Chapter], state: dict, console: Console) -> No
             for backend in backends:
                 result = saved.get(exercise.id, {}).get(backend)
                 status = Status(result["status"]) if result else None
-                cells.append(Text(f"{_ICON[status]} {status}", style=_STYLE[status]) if status else Text("-", style="dim"))
+                cells.append(Text(f"{_ICON[status]} {status_label(status)}", style=_STYLE[status]) if status else Text("-", style="dim"))
             table.add_row(Text(f"  {exercise.id} {exercise.title}"), str(exercise.points), *cells)
     console.print(table)
-    console.print("Next: grader check chapterN to grade a chapter; grader progress --reset to start over")
+    console.print(_("Next: grader check chapterN to grade a chapter; grader progress --reset to start over"))

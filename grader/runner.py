@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import sandbox
+from .i18n import _
 
 STARTUP_TIMEOUT_S = 240.0
 _HOST_DEVICES_FLAG = "--xla_force_host_platform_device_count"
@@ -77,7 +78,7 @@ def fastest_reply(worker: Worker, request: dict, repeats: int, timeout_s: float)
     if not warm_up.ok:
         return warm_up
     fastest: Reply | None = None
-    for _ in range(max(1, repeats)):
+    for _repeat in range(max(1, repeats)):
         reply = worker.request(request, timeout_s)
         if not reply.ok:
             return reply
@@ -172,7 +173,8 @@ class Worker:
         hello = self._next_reply(STARTUP_TIMEOUT_S)
         if hello is None or "hello" not in hello:
             self.stop()
-            raise WorkerError(f"the {self.backend} worker did not start: {self.log_tail() or 'no output'}")
+            did_not_start = _("the {backend} worker did not start: {log}")
+            raise WorkerError(did_not_start.format(backend=self.backend, log=self.log_tail() or _("no output")))
         self.environment = hello["hello"]
         return self.environment
 
@@ -207,7 +209,7 @@ class Worker:
         duration = time.perf_counter() - started
         if answer == "timeout":
             self.stop()
-            return Reply("timeout", {"error": f"no answer within {timeout_s:g} s"}, duration)
+            return Reply("timeout", {"error": _("no answer within {seconds:g} s").format(seconds=timeout_s)}, duration)
         if answer is None:
             if self._cgroup is not None and self._cgroup.out_of_memory():
                 self.stop()
@@ -220,7 +222,8 @@ class Worker:
         return Reply(status, answer, duration)
 
     def _memory_notice(self) -> str:
-        return f"your code needed more than the {self.limits.describe_memory()} of memory a worker may use"
+        notice = _("your code needed more than the {memory} of memory a worker may use")
+        return notice.format(memory=self.limits.describe_memory())
 
     def stop(self) -> None:
         """Kill the worker and everything it started."""
@@ -274,8 +277,10 @@ class Worker:
         assert self._process is not None
         code = self._process.wait()
         self.stop()
-        reason = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-        return f"the process running your code died ({reason})"
+        if code < 0:
+            killed = _("the process running your code died (killed by signal {signal})")
+            return killed.format(signal=signal.Signals(-code).name)
+        return _("the process running your code died (exit code {code})").format(code=code)
 
 
 def _pump(stream: IO[str] | None, replies: queue.Queue[str | None]) -> None:

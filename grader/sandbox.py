@@ -30,11 +30,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from . import locations
+from .i18n import N_, _
 
 MODES = ("auto", "require", "off")
 LIMITS_VARIABLE = "GRADER_LIMITS"  # read by the worker at start-up (grader/worker/__main__.py)
 GIB = 1024**3
-INSTALL_FIX = "install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap; Arch: sudo pacman -S bubblewrap)"
+INSTALL_FIX = N_("install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap; Arch: sudo pacman -S bubblewrap)")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -78,9 +79,10 @@ def parse_memory(text: str) -> int:
     try:
         value = int(float(number) * factor)
     except ValueError:
-        raise ValueError(f"expected a memory size such as 4G or 512M. Received: {text!r}") from None
+        unreadable = _("expected a memory size such as 4G or 512M. Received: {value}")
+        raise ValueError(unreadable.format(value=repr(text))) from None
     if value < 64 * 1024**2:
-        raise ValueError(f"a worker needs at least 64M of memory. Received: {text!r}")
+        raise ValueError(_("a worker needs at least 64M of memory. Received: {value}").format(value=repr(text)))
     return value
 
 
@@ -100,15 +102,16 @@ def probe() -> State:
     memory_by, processes_by = _cgroup_kind() or ("RLIMIT_DATA", _nproc_kind())
     executable = shutil.which("bwrap")
     if executable is None:
-        return State(False, "bwrap (bubblewrap) is not installed", memory_by, processes_by)
+        return State(False, _("bwrap (bubblewrap) is not installed"), memory_by, processes_by)
     trial = [executable, *_isolation_options(), *_system_binds(), "--", "/bin/true"]
     try:
         finished = subprocess.run(trial, capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as error:
-        return State(False, f"bwrap could not start: {error}", memory_by, processes_by)
+        return State(False, _("bwrap could not start: {reason}").format(reason=error), memory_by, processes_by)
     if finished.returncode != 0:
-        why = finished.stderr.strip().splitlines()[-1:] or [f"exit code {finished.returncode}"]
-        return State(False, f"bwrap cannot create namespaces here ({why[0]})", memory_by, processes_by)
+        why = finished.stderr.strip().splitlines()[-1:] or [_("exit code {code}").format(code=finished.returncode)]
+        reason = _("bwrap cannot create namespaces here ({reason})").format(reason=why[0])
+        return State(False, reason, memory_by, processes_by)
     return State(True, "", memory_by, processes_by)
 
 
@@ -120,21 +123,24 @@ def resolve_mode(mode: str) -> bool:
         ValueError: an unknown mode.
     """
     if mode not in MODES:
-        raise ValueError(f"--sandbox takes {', '.join(MODES)}. Received: {mode!r}")
+        unknown = _("--sandbox takes {modes}. Received: {value}")
+        raise ValueError(unknown.format(modes=", ".join(MODES), value=repr(mode)))
     if mode == "off":
         return False
     state = probe()
     if state.available:
         return True
     if mode == "require":
-        raise SandboxUnavailable(f"the sandbox is required but {state.reason}: {INSTALL_FIX}")
+        required = _("the sandbox is required but {reason}: {fix}")
+        raise SandboxUnavailable(required.format(reason=state.reason, fix=_(INSTALL_FIX)))
     return False
 
 
 def unsandboxed_notice() -> str:
     """The one sentence a learner reads when grading runs without the sandbox."""
-    return (f"Note: your code runs unsandboxed on this machine ({probe().reason}); that is fine for checking "
-            f"your own work. To sandbox it, {INSTALL_FIX}.")
+    notice = _("Note: your code runs unsandboxed on this machine ({reason}); that is fine for checking "
+               "your own work. To sandbox it, {fix}.")
+    return notice.format(reason=probe().reason, fix=_(INSTALL_FIX))
 
 
 def sandboxed_command(command: list[str], scratch: Path, environment: dict[str, str]) -> list[str]:
@@ -393,7 +399,7 @@ class Cgroup:
     def remove(self) -> None:
         """Kill what is left inside and remove the folders (the kernel frees a cgroup only once it is empty)."""
         for folder in self.folders:
-            for _ in range(100):  # processes in the jail's PID namespace die asynchronously
+            for _attempt in range(100):  # processes in the jail's PID namespace die asynchronously
                 try:
                     folder.rmdir()
                     break
@@ -435,6 +441,6 @@ def apply_limits(text: str) -> None:
              "cpu_s": resource.RLIMIT_CPU, "file_bytes": resource.RLIMIT_FSIZE, "open_files": resource.RLIMIT_NOFILE}
     for key, value in wanted.items():
         limit = names[key]
-        _, hard = resource.getrlimit(limit)
+        _soft, hard = resource.getrlimit(limit)
         value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
         resource.setrlimit(limit, (value, value))

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import difflib
 import typing
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Literal, Mapping
 
 import numpy as np
 import tomllib
@@ -187,6 +187,22 @@ class ChapterSpec:
     @property
     def max_score(self) -> int:
         return sum(exercise.points for exercise in self.exercises)
+
+    def translated(self, texts: Mapping[str, str]) -> ChapterSpec:
+        """The same manifest with its learner-facing texts (titles, hints, known-mistake messages) looked up in
+        `texts`, English -> translation; a text without one stays English."""
+        if not texts:
+            return self
+
+        def look_up(text: str) -> str:
+            return texts.get(text, text)
+
+        exercises = tuple(
+            replace(e, title=look_up(e.title), hints=tuple(map(look_up, e.hints)),
+                    mistakes=tuple(replace(m, message=look_up(m.message)) for m in e.mistakes))
+            for e in self.exercises
+        )
+        return replace(self, exercises=exercises)
 
     def exercise(self, exercise_id: str) -> ExerciseSpec:
         """The exercise with this id; a SpecError names the known ones."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from .compare import Comparison, compare_outputs
+from .i18n import N_, _
 from .metrics import compute_metric, metric_name
 from .runner import Reply
 from .results import ExerciseResult, Status
@@ -52,8 +53,8 @@ def _result(
 
 # PyTorch's words when a GPU tensor meets a NumPy array in `+`, `-`, `*` (or np.* is given a tensor).
 _IMPLICIT_DEVICE_COPY = "device type tensor to numpy"
-_DEVICE_COPY_ADVICE = (
-    " (a NumPy array met a GPU tensor: combine them with keras.ops, such as ops.add(z, bias), "
+_DEVICE_COPY_ADVICE = N_(
+    "{error} (a NumPy array met a GPU tensor: combine them with keras.ops, such as ops.add(z, bias), "
     "or convert the array first with ops.convert_to_tensor)"
 )
 
@@ -64,21 +65,34 @@ def unsuccessful(exercise: ExerciseSpec, missing: str, replies: list[Reply]) -> 
         return _result(exercise, Status.MISSING, missing)
     reply = replies[-1]
     status = _REPLY_STATUS.get(reply.status, Status.ERROR)
-    message = {
-        Status.NOT_IMPLEMENTED: f"{exercise.entry} still raises NotImplementedError: replace the stub with your code",
-        Status.TIMEOUT: f"{exercise.entry} did not finish: {reply.error} (infinite loop, or far too slow?)",
-    }.get(status, reply.error or f"{exercise.entry} failed")
+    if status is Status.NOT_IMPLEMENTED:
+        stub = _("{function} still raises NotImplementedError: replace the stub with your code")
+        message = stub.format(function=exercise.entry)
+    elif status is Status.TIMEOUT:
+        too_slow = _("{function} did not finish: {reason} (infinite loop, or far too slow?)")
+        message = too_slow.format(function=exercise.entry, reason=reply.error)
+    else:
+        message = reply.error or _("{function} failed").format(function=exercise.entry)
     if _IMPLICIT_DEVICE_COPY in message:
-        message += _DEVICE_COPY_ADVICE
+        message = _(_DEVICE_COPY_ADVICE).format(error=message)
     details = tuple(reply.data.get("traceback", "").splitlines())
     return _result(exercise, status, message, details=details, duration_s=sum(r.duration_s for r in replies))
 
 
 def skipped(exercise: ExerciseSpec, backend: str, chapter: str) -> ExerciseResult:
     """An exercise that needs another backend: said plainly, and not counted."""
-    needed = " or ".join(exercise.backends)
-    message = f"needs the {needed} backend, not {backend}: grader check {chapter} -e {exercise.id} --backend {exercise.backends[0]}"
+    command = f"grader check {chapter} -e {exercise.id} --backend {exercise.backends[0]}"
+    message = _("needs the {backends} backend, not {backend}: {command}").format(
+        backends=_alternatives(exercise.backends), backend=backend, command=command)
     return replace(_result(exercise, Status.SKIPPED, message, hint=""), score=0.0, max_score=0.0)
+
+
+def _alternatives(names: tuple[str, ...]) -> str:
+    """`jax or torch`: the names, any one of which will do."""
+    joined = names[0]
+    for name in names[1:]:
+        joined = _("{alternatives} or {alternative}").format(alternatives=joined, alternative=name)
+    return joined
 
 
 def grader_error(exercise: ExerciseSpec, message: str) -> ExerciseResult:
@@ -103,20 +117,22 @@ def judge_function(
     for trial, (your_file, expected_file) in enumerate(zip(yours, expected)):
         your_output, expected_output = _load_learner_output(your_file), _load(expected_file)
         if your_output is None:
-            return _result(exercise, Status.ERROR, f"the result of {exercise.entry} could not be read back")
+            unreadable = _("the result of {function} could not be read back").format(function=exercise.entry)
+            return _result(exercise, Status.ERROR, unreadable)
         comparison = compare_outputs(your_output, expected_output, tolerance)
         if comparison.ok:
             continue
         mistake = _named_mistake(exercise, your_output, mistakes(trial), backend) if exercise.mistakes else ""
         message = mistake or comparison.message
         if exercise.trials > 1:
-            message = f"trial {trial + 1} of {exercise.trials}: {message}"
-        details = (*comparison.details, "inputs: " + describe_inputs(inputs[trial]))
+            in_trial = _("trial {trial} of {trials}: {message}")
+            message = in_trial.format(trial=trial + 1, trials=exercise.trials, message=message)
+        details = (*comparison.details, _("inputs: {inputs}").format(inputs=describe_inputs(inputs[trial])))
         if message != comparison.message and comparison.message not in message:
             details = (comparison.message, *details)
         # A named mistake says what to do; the generic first hint would only distract.
         return _result(exercise, Status.FAILED, message, hint="" if mistake else None, details=details)
-    return _result(exercise, Status.PASSED, "matches the reference")
+    return _result(exercise, Status.PASSED, _("matches the reference"))
 
 
 def _named_mistake(
@@ -157,34 +173,41 @@ def describe_inputs(arguments: dict[str, np.ndarray]) -> str:
 def judge_model(exercise: ExerciseSpec, yours: dict | str, expected: dict) -> ExerciseResult:
     """Pass when the architecture matches: layers, settings, shapes, parameter count."""
     if isinstance(yours, str):
-        return _result(exercise, Status.FAILED, f"your model could not be read back: {yours}")
+        unreadable = _("your model could not be read back: {reason}").format(reason=yours)
+        return _result(exercise, Status.FAILED, unreadable)
     comparison = compare_architectures(yours, expected)
     if comparison.ok:
-        return _result(exercise, Status.PASSED, f"architecture matches ({expected['params']} parameters)")
+        matches = _("architecture matches ({count} parameters)").format(count=expected["params"])
+        return _result(exercise, Status.PASSED, matches)
     return _result(exercise, Status.FAILED, comparison.message, details=comparison.details)
 
 
 def compare_architectures(yours: dict, expected: dict) -> Comparison:
     """The first difference between two model descriptions, in the order a learner builds."""
     if yours["inputs"] != expected["inputs"]:
-        return Comparison(False, f"expected input shape {_shapes(expected['inputs'])}, got {_shapes(yours['inputs'])}")
+        message = _("expected input shape {expected}, got {got}")
+        return Comparison(False, message.format(expected=_shapes(expected["inputs"]), got=_shapes(yours["inputs"])))
     your_layers, expected_layers = yours["layers"], expected["layers"]
-    listing = ("expected layers: " + ", ".join(map(layer_summary, expected_layers)),
-               "your layers:     " + ", ".join(map(layer_summary, your_layers)))
+    listing = (_("expected layers: {layers}").format(layers=", ".join(map(layer_summary, expected_layers))),
+               _("your layers:     {layers}").format(layers=", ".join(map(layer_summary, your_layers))))
     separate = _separate_activation(your_layers, expected_layers)
     if separate:
         return Comparison(False, separate, listing)
     if len(your_layers) != len(expected_layers):
-        return Comparison(False, f"expected {len(expected_layers)} layers after the input, got {len(your_layers)}", listing)
+        message = _("expected {expected} layers after the input, got {got}")
+        return Comparison(False, message.format(expected=len(expected_layers), got=len(your_layers)), listing)
     for position, (mine, theirs) in enumerate(zip(your_layers, expected_layers), start=1):
         keys = [k for k in theirs if k not in ("params", "output_shape")]
         if any(mine.get(k) != theirs[k] for k in keys):
-            message = f"layer {position}: expected {layer_summary(theirs)}, got {layer_summary(mine)}"
+            message = _("layer {position}: expected {expected}, got {got}").format(
+                position=position, expected=layer_summary(theirs), got=layer_summary(mine))
             return Comparison(False, message, listing)
     if yours["outputs"] != expected["outputs"]:
-        return Comparison(False, f"expected output shape {_shapes(expected['outputs'])}, got {_shapes(yours['outputs'])}")
+        message = _("expected output shape {expected}, got {got}")
+        return Comparison(False, message.format(expected=_shapes(expected["outputs"]), got=_shapes(yours["outputs"])))
     if yours["params"] != expected["params"]:
-        return Comparison(False, f"expected {expected['params']} parameters, got {yours['params']}", listing)
+        message = _("expected {expected} parameters, got {got}")
+        return Comparison(False, message.format(expected=expected["params"], got=yours["params"]), listing)
     return Comparison(True)
 
 
@@ -208,8 +231,10 @@ def _separate_activation(yours: list[dict], expected: list[dict]) -> str:
         return ""
     plain, activation = example
     inside = layer_summary({**plain, "activation": activation["activation"]})
-    return (f"your model applies activations as separate Activation layers; this exercise asks for each inside "
-            f"its layer: {inside}, not {layer_summary(plain)} followed by Activation({activation['activation']!r})")
+    message = _("your model applies activations as separate Activation layers; this exercise asks for each inside "
+                "its layer: {inside}, not {separate} followed by {activation}")
+    separate = layer_summary(plain)
+    return message.format(inside=inside, separate=separate, activation=f"Activation({activation['activation']!r})")
 
 
 def layer_summary(layer: dict) -> str:
@@ -239,11 +264,11 @@ def judge_training(
     extra = {"duration_s": reply.duration_s, "history": history}
     if isinstance(predictions, str):
         shape = tuple(np.shape(attempt.held_out["x_test"]))
-        message = f"your trained model could not be evaluated on the held-out inputs, of shape {shape}: {predictions}"
-        return _result(exercise, Status.FAILED, message, **extra)
+        message = _("your trained model could not be evaluated on the held-out inputs, of shape {shape}: {reason}")
+        return _result(exercise, Status.FAILED, message.format(shape=shape, reason=predictions), **extra)
     if isinstance(training_predictions, str):
-        message = f"your trained model could not be evaluated on its own training rows: {training_predictions}"
-        return _result(exercise, Status.FAILED, message, **extra)
+        message = _("your trained model could not be evaluated on its own training rows: {reason}")
+        return _result(exercise, Status.FAILED, message.format(reason=training_predictions), **extra)
     threshold = exercise.threshold
     name = metric_name(threshold.metric)
     value = compute_metric(threshold.metric, attempt.held_out, predictions)
@@ -256,22 +281,30 @@ def judge_training(
         gap = threshold.gap(value, training_value)
         metrics.update({f"train_{threshold.metric}": training_value, "gap": gap})
         if not threshold.training_within(training_value):
-            message = (f"your model underfits: {name} {training_value:.3f} on its own training rows, "
-                       f"{threshold.describe_training()} required")
+            underfits = _("your model underfits: {metric} {value:.3f} on its own training rows, {bound} required")
+            message = underfits.format(metric=name, value=training_value, bound=threshold.describe_training())
             return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
         if not threshold.gap_within(gap):
-            message = (f"your model overfits: {name} {training_value:.3f} on its training rows but {value:.3f} on "
-                       f"held-out rows, a gap of {gap:.3f} (at most {threshold.max_gap:.3f} allowed)")
+            overfits = _("your model overfits: {metric} {training:.3f} on its training rows but {test:.3f} on "
+                         "held-out rows, a gap of {gap:.3f} (at most {max_gap:.3f} allowed)")
+            message = overfits.format(metric=name, training=training_value, test=value, gap=gap,
+                                      max_gap=threshold.max_gap)
             return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
     if not threshold.passes(value):
-        message = f"test {name} {value:.3f}, {threshold.describe()} required"
+        missed = _("test {metric} {value:.3f}, {bound} required")
+        message = missed.format(metric=name, value=value, bound=threshold.describe())
         return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
     if reply.duration_s > budget:
-        message = f"training took {reply.duration_s:.1f} s, over the {budget:g} s budget on {backend}"
+        too_slow = _("training took {duration:.1f} s, over the {budget:g} s budget on {backend}")
+        message = too_slow.format(duration=reply.duration_s, budget=budget, backend=backend)
         return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
-    gap_note = f", gap to training {metrics['gap']:.3f} (<= {threshold.max_gap:.3f})" if threshold.max_gap is not None else ""
-    message = (f"test {name} {value:.3f} ({threshold.describe()}){gap_note}, "
-               f"trained in {reply.duration_s:.1f} s (budget {budget:g} s)")
+    if threshold.max_gap is None:
+        message = _("test {metric} {value:.3f} ({bound}), trained in {duration:.1f} s (budget {budget:g} s)")
+    else:
+        message = _("test {metric} {value:.3f} ({bound}), gap to training {gap:.3f} (<= {max_gap:.3f}), "
+                    "trained in {duration:.1f} s (budget {budget:g} s)")
+    message = message.format(metric=name, value=value, bound=threshold.describe(), gap=metrics.get("gap"),
+                             max_gap=threshold.max_gap, duration=reply.duration_s, budget=budget)
     return _result(exercise, Status.PASSED, message, metrics=metrics, **extra)
 
 
@@ -281,11 +314,11 @@ def judge_speed(exercise: ExerciseSpec, result: ExerciseResult, yours_s: float, 
     ratio = yours_s / max(reference_s, 1e-9)
     metrics = {**result.metrics, "time_s": yours_s, "reference_time_s": reference_s, "time_ratio": ratio}
     if ratio <= exercise.speed.max_ratio:
-        return replace(result, metrics=metrics, message=f"{result.message}, {ratio:.1f}x the reference's time")
-    message = (
-        f"correct, but {ratio:.0f}x slower than the reference ({yours_s:.3f} s against {reference_s:.3f} s; "
-        f"the limit is {exercise.speed.max_ratio:g}x): replace Python loops with vectorised keras.ops"
-    )
+        message = _("{message}, {ratio:.1f}x the reference's time").format(message=result.message, ratio=ratio)
+        return replace(result, metrics=metrics, message=message)
+    too_slow = _("correct, but {ratio:.0f}x slower than the reference ({yours:.3f} s against {reference:.3f} s; "
+                 "the limit is {limit:g}x): replace Python loops with vectorised keras.ops")
+    message = too_slow.format(ratio=ratio, yours=yours_s, reference=reference_s, limit=exercise.speed.max_ratio)
     return replace(_result(exercise, Status.FAILED, message), metrics=metrics)
 
 

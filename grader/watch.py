@@ -9,8 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from watchfiles import watch
 
+from .i18n import _, status_label
 from .render import print_report
-from .results import RunReport
+from .results import ExerciseResult, RunReport
 
 
 def watch_notebook(notebook: Path, grade_once: Callable[[], RunReport], console: Console) -> None:
@@ -22,11 +23,11 @@ def watch_notebook(notebook: Path, grade_once: Callable[[], RunReport], console:
     previous = grade_once()
     print_report(previous, console)
     target = notebook.resolve()
-    for _ in watch(target.parent, watch_filter=lambda _, path: Path(path).resolve() == target,
-                   debounce=400, raise_interrupt=True):
+    for _changes in watch(target.parent, watch_filter=lambda _change, path: Path(path).resolve() == target,
+                          debounce=400, raise_interrupt=True):
         if not target.exists():
             continue  # mid-rename: the next event brings the new file
-        console.rule(f"{notebook.name} changed")
+        console.rule(_("{notebook} changed").format(notebook=notebook.name))
         current = grade_once()
         print_changes(previous, current, console)
         previous = current
@@ -41,11 +42,21 @@ def print_changes(previous: RunReport, current: RunReport, console: Console) -> 
             old = before.get((backend.backend, result.id))
             if old is None or (old.status, old.message) != (result.status, result.message):
                 changed += 1
-                was = f" (was {old.status})" if old is not None and old.status != result.status else ""
-                console.print(f"{backend.backend} {result.id} {escape(result.title)}: [bold]{result.status}[/]{was} {escape(result.message)}",
+                status = _status_change(result, old)
+                console.print(f"{backend.backend} {result.id} {escape(result.title)}: {status} {escape(result.message)}",
                               highlight=False)
                 if result.hint and not result.passed:
-                    console.print(f"    [cyan]Hint:[/] {escape(result.hint)}", highlight=False)
+                    label = _("Hint:")
+                    console.print(f"    [cyan]{escape(label)}[/] {escape(result.hint)}", highlight=False)
     if not changed:
-        console.print("No change.")
-    console.print(f"Score: {current.score:g}/{current.max_score:g}. Watching for the next save...")
+        console.print(escape(_("No change.")))
+    watching = _("Score: {score:g}/{max_score:g}. Watching for the next save...")
+    console.print(escape(watching.format(score=current.score, max_score=current.max_score)))
+
+
+def _status_change(result: ExerciseResult, old: ExerciseResult | None) -> str:
+    """The new status in bold, and the old one where it differs: `passed (was failed)`, as rich markup."""
+    status = f"[bold]{escape(status_label(result.status))}[/]"
+    if old is None or old.status == result.status:
+        return status
+    return _("{status} (was {previous})").format(status=status, previous=escape(status_label(old.status)))

@@ -149,6 +149,8 @@ def _grade_notebook(folder: Path, chapter: Chapter, replacements: dict[str, str]
 
 
 def _clean_env() -> dict[str, str]:
+    """The caller's environment without its backend, and in English whatever its locale (a test that wants
+    Chinese says so)."""
     import os
 
-    return {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    return {**{k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}, "GRADER_LANG": "en"}

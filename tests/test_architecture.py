@@ -12,9 +12,10 @@ import pytest
 
 GRADER = Path(__file__).resolve().parents[1] / "grader"
 FRAMEWORKS = ("keras", "tensorflow", "torch", "jax")
-# The core, and the course data it may read (the names of datasets and corpora a manifest may use).
+# The core, and the foundation it may use: the course data (the names of datasets and corpora a manifest
+# may use) and the language its messages are worded in.
 CORE = {"spec", "compare", "metrics", "results", "calibration"}
-CORE_MAY_IMPORT = CORE | {"data", "text"}
+CORE_MAY_IMPORT = CORE | {"data", "text", "i18n"}
 
 
 def grader_modules() -> list[str]:
@@ -50,6 +51,10 @@ def _grader_imports(path: Path) -> set[str]:
         elif isinstance(node, ast.Import):
             imported.update(a.name.split(".")[1] for a in node.names if a.name.startswith("grader."))
     return imported
+
+
+def test_the_language_module_imports_nothing_of_the_grader():
+    assert _grader_imports(GRADER / "i18n.py") == set()
 
 
 @pytest.mark.parametrize("module", sorted(CORE))
