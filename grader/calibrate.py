@@ -29,7 +29,7 @@ from .reference import ReferenceWorker
 from .notebook import read_code_cells
 from .results import Status
 from .runner import Worker
-from .spec import ExerciseSpec, Threshold
+from .spec import ExerciseSpec, RandomLabels, Threshold
 from .verdict import unsuccessful
 
 PASS_RATE_REQUIRED = 0.99
@@ -45,8 +45,10 @@ def margin_sds(values: list[float] | tuple[float, ...], limit: float, at_most: b
     return distance / spread if spread > 0 else (float("inf") if distance >= 0 else float("-inf"))
 
 
-def margins(threshold: Threshold, values, gaps=(), training_values=()) -> dict[str, float]:
-    """The margin of each bound the threshold sets, in standard deviations of the measured runs.
+def margins(threshold: Threshold, values, gaps=(), training_values=(), random_labels: RandomLabels | None = None,
+            random_losses=()) -> dict[str, float]:
+    """The margin of each bound the threshold (and a run on random labels) sets, in standard deviations of the
+    measured runs.
 
     Empty for fewer than two runs, which have no spread to measure it in.
     """
@@ -58,6 +60,8 @@ def margins(threshold: Threshold, values, gaps=(), training_values=()) -> dict[s
         found["gap"] = margin_sds(gaps, threshold.max_gap, at_most=True)
     if threshold.training is not None and training_values:
         found["training"] = margin_sds(training_values, threshold.training, at_most)
+    if random_labels is not None and random_losses:
+        found["random labels"] = margin_sds(random_losses, random_labels.max_log_loss, at_most=True)
     return found
 
 
@@ -72,6 +76,7 @@ class Measurement:
     times_s: tuple[float, ...]
     gaps: tuple[float, ...]  # held-out minus training metric, when the threshold reads training rows; else empty
     training_values: tuple[float, ...]  # the metric on the model's own training rows, likewise
+    random_losses: tuple[float, ...]  # the log loss after the run on random labels, where the exercise has one
     passed: tuple[bool, ...]
     keras_version: str
     backend_version: str
@@ -83,7 +88,8 @@ class Measurement:
     @property
     def margins(self) -> dict[str, float]:
         assert self.exercise.threshold is not None
-        return margins(self.exercise.threshold, self.values, self.gaps, self.training_values)
+        return margins(self.exercise.threshold, self.values, self.gaps, self.training_values,
+                       self.exercise.random_labels, self.random_losses)
 
 
 def calibrate_chapter(
@@ -104,7 +110,7 @@ def calibrate_chapter(
 
 
 def _measure(chapter, exercise, backend, seeds, cells, progress) -> Measurement:
-    values, times, gaps, training, passed, environment = [], [], [], [], [], {}
+    values, times, gaps, training, random_losses, passed, environment = [], [], [], [], [], [], {}
     with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as tmp:
         attempts = []
         for seed in seeds:
@@ -129,9 +135,12 @@ def _measure(chapter, exercise, backend, seeds, cells, progress) -> Measurement:
         if "gap" in result.metrics:
             gaps.append(result.metrics["gap"])
             training.append(result.metrics[f"train_{exercise.threshold.metric}"])
+        if "random_labels_log_loss" in result.metrics:
+            random_losses.append(result.metrics["random_labels_log_loss"])
         passed.append(result.passed)
     return Measurement(
-        exercise, backend, tuple(seeds), tuple(values), tuple(times), tuple(gaps), tuple(training), tuple(passed),
+        exercise, backend, tuple(seeds), tuple(values), tuple(times), tuple(gaps), tuple(training),
+        tuple(random_losses), tuple(passed),
         str(environment.get("keras_version", "")), str(environment.get("backend_version", "")),
     )
 
@@ -140,8 +149,8 @@ def print_calibration(measurements: list[Measurement], console: Console) -> bool
     """A table per exercise; True when every backend reaches the required pass rate and margins."""
     table = Table(title="Calibration of the reference", title_justify="left")
     for column in ("Exercise", "Backend", "Seeds", "Metric min / median / max", "Mean ± std",
-                   "Gap to training max", "Training worst", "Time median / max", "Threshold", "Budget",
-                   "Pass rate", "Margin (sd)"):
+                   "Gap to training max", "Training worst", "Random labels max", "Time median / max", "Threshold",
+                   "Budget", "Pass rate", "Margin (sd)"):
         table.add_column(column)
     ok = True
     for m in measurements:
@@ -158,6 +167,8 @@ def print_calibration(measurements: list[Measurement], console: Console) -> bool
             f"{statistics.fmean(m.values):.3f} ± {statistics.pstdev(m.values):.3f}",
             f"{max(m.gaps):.3f} (<= {threshold.max_gap:.3f})" if m.gaps and threshold.max_gap is not None else "",
             f"{worst_training:.3f} ({threshold.describe_training()})" if worst_training is not None else "",
+            f"{max(m.random_losses):.3f} (<= {m.exercise.random_labels.max_log_loss:.3f})"
+            if m.random_losses and m.exercise.random_labels else "",
             f"{statistics.median(m.times_s):.1f} s / {max(m.times_s):.1f} s",
             f"{m.exercise.threshold.metric} {m.exercise.threshold.describe()}",
             f"{m.exercise.budget_s[m.backend]:g} s",
@@ -183,6 +194,7 @@ def save_calibration(chapter: Chapter, measurements: list[Measurement]) -> None:
             seeds=tuple(m.seeds), values=tuple(round(v, 6) for v in m.values),
             times_s=tuple(round(t, 3) for t in m.times_s), gaps=tuple(round(g, 6) for g in m.gaps),
             training_values=tuple(round(v, 6) for v in m.training_values),
+            random_label_losses=tuple(round(v, 6) for v in m.random_losses),
             keras_version=m.keras_version, backend_version=m.backend_version,
         )
         command = f"grader calibrate {chapter.name} -e {m.exercise.id} --backend all --seeds {len(m.seeds)} --write"

@@ -54,6 +54,7 @@ class Attempt:
     outputs: list[Path] = field(default_factory=list)
     speed_reply: Reply | None = None
     held_out: dict[str, np.ndarray] = field(default_factory=dict)
+    random_held_out: dict[str, np.ndarray] = field(default_factory=dict)  # the random-label run's fresh rows
     missing: str = ""
     holds_stub: bool = False  # the learner's code still has the generated stub's line
     left_out: tuple[str, ...] = ()  # top-level statements on the names it uses that the grader did not run
@@ -309,6 +310,10 @@ def prepare_attempt(plan: Plan, exercise: ExerciseSpec, cells: list[Cell], refer
         assert exercise.data is not None
         learner_part, attempt.held_out = input_generation.split_dataset(exercise.data, seed)
         attempt.inputs = [learner_part]
+        if exercise.random_labels:  # a second run, on labels with nothing to learn
+            random_part, attempt.random_held_out = input_generation.random_label_split(
+                learner_part, exercise.random_labels.test_rows, input_generation.exercise_seed(plan.seed, exercise.id, 1))
+            attempt.inputs.append(random_part)
         return attempt
     attempt.inputs = [
         input_generation.generate_inputs(exercise, input_generation.exercise_seed(plan.seed, exercise.id, t))
@@ -419,10 +424,12 @@ def judge_attempt(
             return verdict.judge_model(exercise, models.describe(attempt.outputs[0], exercise), expected.get(attempt))
         if exercise.kind == "training":
             predictions = models.predict(attempt.outputs[0], attempt.held_out, exercise)
-            training_predictions = None
+            training_predictions = random_predictions = None
             if exercise.threshold and exercise.threshold.reads_training_rows:
                 training_predictions = models.predict(attempt.outputs[0], attempt.inputs[0], exercise, "train")
-            return verdict.judge_training(exercise, backend, attempt, predictions, training_predictions)
+            if exercise.random_labels:
+                random_predictions = models.predict(attempt.outputs[1], attempt.random_held_out, exercise)
+            return verdict.judge_training(exercise, backend, attempt, predictions, training_predictions, random_predictions)
         timeout = plan.timeout_for(exercise)
 
         def mistakes(trial: int) -> list[Path]:

@@ -149,6 +149,26 @@ def split_dataset(split: DataSplit, seed: int) -> tuple[Arrays, Arrays]:
     return learner, {"x_test": x["test"], "y_test": y["test"]}
 
 
+def random_label_split(learner: Arrays, test_rows: int, seed: int) -> tuple[Arrays, Arrays]:
+    """Inputs shaped like a real split's, standard normal, with 0/1 labels drawn independently of them.
+
+    The labels keep the training rows' rate of positives, so the best a model can do on new rows is to
+    predict that rate: its log loss, the entropy of the rate, is what a model that learnt nothing scores.
+
+    Returns:
+        `({x_train, y_train, x_val, y_val}, {x_test, y_test})`, the test part `test_rows` long.
+    """
+    rng = np.random.default_rng(seed)
+    rate = float(np.mean(learner["y_train"]))
+    sizes = {"train": len(learner["x_train"]), "val": len(learner["x_val"]), "test": test_rows}
+    features = learner["x_train"].shape[1:]
+    x = {part: rng.normal(size=(n, *features)).astype("float32") for part, n in sizes.items()}
+    y = {part: (rng.random(n) < rate).astype(learner["y_train"].dtype) for part, n in sizes.items()}
+    arrays = {f"{kind}_{part}": (x if kind == "x" else y)[part] for part in sizes for kind in "xy"}
+    return ({k: v for k, v in arrays.items() if not k.endswith("_test")},
+            {k: v for k, v in arrays.items() if k.endswith("_test")})
+
+
 def series_windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     """Windows of `window` past values (n, window, 1) and the value that follows each (n,)."""
     values = np.asarray(values, dtype="float32")

@@ -130,6 +130,20 @@ class Threshold:
 
 
 @dataclass(frozen=True)
+class RandomLabels:
+    """A second training run, on inputs shaped like the real split but with labels drawn at random.
+
+    There is nothing to learn, so a model that stops where its validation loss stops improving predicts
+    about the base rate, while one trained on regardless memorises its training rows and is confidently
+    wrong on new ones: its log loss on `test_rows` fresh rows must be at most `max_log_loss`. A held-out
+    split of a few hundred real rows cannot tell the two apart; this can.
+    """
+
+    max_log_loss: float
+    test_rows: int = 4000
+
+
+@dataclass(frozen=True)
 class Speed:
     """A time limit relative to the reference, on inputs sized by `dims`.
 
@@ -160,6 +174,7 @@ class ExerciseSpec:
     mistakes: tuple[Mistake, ...] = ()
     data: DataSplit | None = None
     threshold: Threshold | None = None
+    random_labels: RandomLabels | None = None  # training exercises: a run on random labels must not memorise them
     budget_s: dict[str, float] = field(default_factory=dict)
     probe: str = ""
     speed: Speed | None = None
@@ -260,8 +275,8 @@ def load_chapter_spec(path: Path) -> ChapterSpec:
 
 _EXERCISE_KEYS = (
     "id", "title", "kind", "entry", "points", "hints", "timeout_s", "trials",
-    "inputs", "dims", "tolerance", "mistakes", "data", "threshold", "budget_s", "probe", "speed", "backends",
-    "memory_mb",
+    "inputs", "dims", "tolerance", "mistakes", "data", "threshold", "random_labels", "budget_s", "probe", "speed",
+    "backends", "memory_mb",
 )
 
 
@@ -296,6 +311,7 @@ def _parse_exercise(raw: dict[str, Any], path: Path) -> ExerciseSpec:
                                                                                  f"{where}: mistakes")),
         data=_parse_data(raw["data"], where) if "data" in raw else None,
         threshold=_parse_threshold(raw.get("threshold"), where),
+        random_labels=_record(RandomLabels, raw["random_labels"], where, "random_labels") if "random_labels" in raw else None,
         budget_s=_parse_budget(_table(raw.get("budget_s", {}), where, "budget_s"), where),
         probe=_typed(raw.get("probe", ""), str, f"{where}: probe"),
         speed=_parse_speed(raw["speed"], dims, where) if "speed" in raw else None,
@@ -449,6 +465,8 @@ def _check_kind_fields(exercise: ExerciseSpec, where: str) -> None:
         missing = [b for b in exercise.backends if b not in exercise.budget_s]
         if missing:
             raise SpecError(f"{where}: budget_s needs a time budget for {missing}.")
+    elif exercise.random_labels is not None:
+        raise SpecError(f"{where}: random_labels is a second training run: only a training exercise has one.")
 
 
 def _check_ids(number: int, exercises: tuple[ExerciseSpec, ...], path: Path) -> None:

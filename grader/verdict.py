@@ -250,13 +250,14 @@ def _shapes(shapes: list[list[int | None]]) -> str:
 
 def judge_training(
     exercise: ExerciseSpec, backend: str, attempt: Attempt, predictions: np.ndarray | str,
-    training_predictions: np.ndarray | str | None = None,
+    training_predictions: np.ndarray | str | None = None, random_predictions: np.ndarray | str | None = None,
 ) -> ExerciseResult:
     """Pass when the held-out metric reaches the threshold within the backend's time budget.
 
     With a `max_gap` or a `training` bound, `training_predictions` (on the learner's own training rows)
-    must also be given. Underfitting and overfitting are named first: they are the diagnosis, where a
-    missed held-out threshold alone would not say why.
+    must also be given; with `random_labels`, `random_predictions` (the second run's model on its fresh
+    rows). Underfitting and overfitting are named first: they are the diagnosis, where a missed held-out
+    threshold alone would not say why.
     """
     assert exercise.threshold is not None
     reply = attempt.replies[0]
@@ -290,6 +291,9 @@ def judge_training(
             message = overfits.format(metric=name, training=training_value, test=value, gap=gap,
                                       max_gap=threshold.max_gap)
             return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
+    memorised = _memorised(exercise, attempt, random_predictions, metrics)
+    if memorised:
+        return _result(exercise, Status.FAILED, memorised, metrics=metrics, **extra)
     if not threshold.passes(value):
         missed = _("test {metric} {value:.3f}, {bound} required")
         message = missed.format(metric=name, value=value, bound=threshold.describe())
@@ -306,6 +310,24 @@ def judge_training(
     message = message.format(metric=name, value=value, bound=threshold.describe(), gap=metrics.get("gap"),
                              max_gap=threshold.max_gap, duration=reply.duration_s, budget=budget)
     return _result(exercise, Status.PASSED, message, metrics=metrics, **extra)
+
+
+def _memorised(exercise: ExerciseSpec, attempt: Attempt, predictions: np.ndarray | str | None,
+               metrics: dict[str, float]) -> str:
+    """Why the run on random labels fails (its log loss joins `metrics`), or "" when it passes or there is none."""
+    if exercise.random_labels is None:
+        return ""
+    if predictions is None or isinstance(predictions, str):
+        message = _("your trained model could not be evaluated after the second run, on random labels: {reason}")
+        return message.format(reason=predictions or _("no model"))
+    loss = compute_metric("log_loss", attempt.random_held_out, predictions)
+    metrics["random_labels_log_loss"] = loss
+    if loss <= exercise.random_labels.max_log_loss:
+        return ""
+    message = _("trained a second time on random labels, where there is nothing to learn, your model's log loss on "
+                "new rows is {loss:.3f} (at most {bound:.3f} allowed): it memorised its training rows. Let the "
+                "validation loss decide when training stops, and keep the best epoch's weights")
+    return message.format(loss=loss, bound=exercise.random_labels.max_log_loss)
 
 
 def judge_speed(exercise: ExerciseSpec, result: ExerciseResult, yours_s: float, reference_s: float) -> ExerciseResult:

@@ -326,6 +326,15 @@ def build_model(n_features):
 # when the validation loss has not improved for `patience` epochs and keeps the best weights.
 # Binary cross-entropy, $L = -\frac{1}{N}\sum_i [y_i \log \hat y_i + (1 - y_i)\log(1 - \hat y_i)]$,
 # and Adam are the right loss and optimiser here (chapter 3 explains why).
+#
+# **Why the grader runs your function twice.** On 154 test rows, a model trained for the article's 150
+# epochs and an early-stopped one score within the noise of each other (the table below shows it), so the
+# test AUC alone cannot tell whether your training stops when it should. The grader therefore also calls
+# your function on inputs shaped like the real ones whose labels are drawn at random: there is nothing to
+# learn, and the best a model can do on new rows is to predict the rate of positives, a log loss of about
+# 0.65. A model that stops where its validation loss stops improving stays close to that; one that trains
+# on regardless memorises its training rows and is confidently wrong on new ones. Its log loss on 4,000
+# fresh rows must be at most 0.74 (the reference scores 0.63 to 0.70; the article's recipe 0.76 to 0.89).
 
 # %%
 def train_model(x_train, y_train, x_val, y_val):
@@ -393,7 +402,9 @@ print(f"test accuracy {np.mean((test_probabilities > 0.5) == data['y_test']):.3f
 # Standardisation is the change that matters, by far; on raw features the network is also at the mercy
 # of its split (sd 0.13). Filling the missing values helps a little, within the noise of 10 splits.
 # Early stopping does not raise the AUC here: what it buys is fewer epochs and a model taken where its
-# validation loss was best, which chapter 8 measures by the loss, not by the ranking that AUC scores.
+# validation loss was best, which shows in the loss, not in the ranking that AUC scores: on the random
+# labels of 4.3's second run, the article's recipe reaches a log loss of 0.76 to 0.89 where the
+# early-stopped model stays at 0.63 to 0.70.
 
 # %%
 def raw_split(seed):

@@ -26,12 +26,16 @@ def test_committed_measurements_support_the_threshold_on_every_backend(chapter, 
         threshold = exercise.threshold
         unread = (None,) * len(runs.values)
         gaps, training = runs.gaps or unread, runs.training_values or unread
+        random_losses = runs.random_label_losses or unread
         if threshold.reads_training_rows:  # measured where the training rows are read
             assert None not in gaps + training, f"{exercise.id} reads the training rows: recalibrate"
+        if exercise.random_labels:  # measured where there is a run on random labels
+            assert None not in random_losses, f"{exercise.id} has a run on random labels: recalibrate"
         passes = [
             threshold.passes(value) and threshold.gap_within(gap) and threshold.training_within(trained)
+            and (exercise.random_labels is None or memorised <= exercise.random_labels.max_log_loss)
             and seconds <= exercise.budget_s[backend]
-            for value, seconds, gap, trained in zip(runs.values, runs.times_s, gaps, training)
+            for value, seconds, gap, trained, memorised in zip(runs.values, runs.times_s, gaps, training, random_losses)
         ]
         assert sum(passes) / len(passes) >= PASS_RATE_REQUIRED, (backend, runs)
 
@@ -42,7 +46,8 @@ def test_every_bound_sits_well_clear_of_the_references_runs(chapter, exercise):
     measured = calibration.read(chapter.calibration, chapter.name).exercises[exercise.id]
     for backend in exercise.backends:
         runs = measured.backends[backend]
-        found = margins(exercise.threshold, runs.values, runs.gaps, runs.training_values)
+        found = margins(exercise.threshold, runs.values, runs.gaps, runs.training_values, exercise.random_labels,
+                        runs.random_label_losses)
         assert min(found.values()) >= MARGIN_REQUIRED_SDS, (exercise.id, backend, found)
 
 

@@ -91,13 +91,37 @@ def train_model(x_train, y_train, x_val, y_val):
     return model.fit(x_train, y_train, epochs=1, verbose=0)
 """
 
+# The article's recipe: 150 epochs in batches of 10, whatever the validation loss does. (Each answer builds
+# its own network: a round may leave build_model a stub.)
+NETWORK = """keras.Sequential([keras.Input(shape=(x_train.shape[1],)), keras.layers.Dense(12, activation="relu"),
+                               keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])"""
+ARTICLE_RECIPE = f"""
+def train_model(x_train, y_train, x_val, y_val):
+    model = {NETWORK}
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=150, batch_size=10, verbose=0)
+    return model
+"""
+
+# Early stopping that watches the training loss, which keeps falling: it never stops.
+STOPS_ON_TRAINING_LOSS = f"""
+def train_model(x_train, y_train, x_val, y_val):
+    model = {NETWORK}
+    model.compile(optimizer=keras.optimizers.Adam(0.003), loss="binary_crossentropy")
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=15, restore_best_weights=True)
+    model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=150, batch_size=32, callbacks=[stop], verbose=0)
+    return model
+"""
 
 MODEL_MISTAKES = [
     ("4.2", "build_model", ARTICLE_MODEL, "expected 3 layers after the input, got 2"),
     ("4.2", "build_model", FORGOT_ACTIVATION, "layer 2: expected Dense(8, activation='relu'), got Dense(8, activation='linear')"),
     ("4.3", "train_model", RETURNS_HISTORY, "train_model should return a keras.Model. Received: History", "error"),
+    ("4.3", "train_model", ARTICLE_RECIPE, "it memorised its training rows"),
+    ("4.3", "train_model", STOPS_ON_TRAINING_LOSS, "it memorised its training rows"),
 ]
 test_model_mistakes_are_explained = wrong_answer_test(
     CHAPTER4, MODEL_MISTAKES, in_rounds(MODEL_MISTAKES),
-    ids=["article's one hidden layer", "forgot an activation", "returned the History"],
+    ids=["article's one hidden layer", "forgot an activation", "returned the History", "the article's 150 epochs",
+         "early stopping on the training loss"],
 )

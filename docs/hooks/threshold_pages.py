@@ -162,7 +162,18 @@ def _exercise_section(chapter: Chapter, exercise: ExerciseSpec, calibrated: cali
     ]
     for backend in [*BACKENDS, *sorted(set(backends) - set(BACKENDS))]:
         lines.append(_backend_row(backend, measured_of(backends.get(backend)), bounds, exercise.budget_s.get(backend)))
-    return lines + [""]
+    return lines + [""] + _random_labels_note(exercise, backends)
+
+
+def _random_labels_note(exercise: ExerciseSpec, backends: Mapping[str, calibration_file.Runs]) -> list[str]:
+    """The second run's bound, on random labels, beside the reference's highest log loss there per backend."""
+    if exercise.random_labels is None:
+        return []
+    worst = [f"{backend} {max(v for v in runs.random_label_losses if v is not None):.3f}"
+             for backend, runs in backends.items() if any(v is not None for v in runs.random_label_losses)]
+    measured = f" The reference's highest over the seeds above: {', '.join(worst)}." if worst else ""
+    return [f"A second run on random labels (nothing to learn) must end with a log loss of at most "
+            f"**{exercise.random_labels.max_log_loss:g}** on {exercise.random_labels.test_rows:,} fresh rows.{measured}", ""]
 
 
 def _backend_row(backend: str, measured: Measured | None, bounds: Bounds | None, budget_s: float | None) -> str:
