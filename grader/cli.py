@@ -260,6 +260,7 @@ def build_command(
     check_only: Annotated[bool, typer.Option("--check", help="Only report course notebooks that are stale.")] = False,
     solved: Annotated[Optional[Path], typer.Option(help="Also write the solved notebooks (for nbval) here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite course notebooks even if they hold a learner's work.")] = False,
+    outputs: Annotated[bool, typer.Option("--outputs", help="Run the worked examples on JAX and record what they show on the docs site (docs/outputs/; chapters whose code changed).")] = False,
 ) -> None:
     """Generate course/ from solutions/ (the only way course/ changes)."""
     from . import build as builder  # jupytext and nbformat: only for authors, not at every grading
@@ -267,23 +268,28 @@ def build_command(
     if locations.INSTALLED and not check_only:
         raise fail_usage(NEEDS_A_CHECKOUT.format(what="grader build writes course/ from solutions/"))
     chapters = discover()
+    if outputs and not check_only:
+        _record_example_outputs(chapters)
     try:
         if check_only:
             problems = builder.stale(chapters, COURSE_DIR)
             for problem in problems:
                 errors.print(f"[red]stale:[/] {escape(_relative(problem.path))} {escape(problem.reason)}")
+            outdated = _stale_outputs(chapters)
+            for chapter in outdated:
+                errors.print(f"[red]stale:[/] the recorded outputs of {chapter.name}'s examples were made from other code")
             untranslated = _untranslated(chapters)
             for name, count in untranslated.items():
                 which = "" if name == "grader" else f" {name}"
                 errors.print(f"[red]untranslated:[/] {name}: {count} texts with no current translation "
                              f"(see them with: grader translate status{which} -v)")
-            if problems:
-                errors.print("Run: grader build")
+            if problems or outdated:
+                errors.print("Run: grader build" + (" --outputs" if outdated else ""))
             if untranslated:
                 errors.print("Run: grader translate update, then translate what it marks new or fuzzy")
-            if problems or untranslated:
+            if problems or outdated or untranslated:
                 raise typer.Exit(1)
-            console.print(f"course/ is up to date ({len(chapters)} chapters, and their translations).")
+            console.print(f"course/ is up to date ({len(chapters)} chapters, their translations and their examples' outputs).")
             return
         for path in builder.build(chapters, force=force):
             console.print(f"wrote {_relative(path)}")
@@ -352,6 +358,25 @@ def _catalogue_language(lang: str) -> str:
     if code == i18n.ENGLISH:
         raise fail_usage("English is the source's own language: it has no catalogue. Name a translation, e.g. --lang zh.")
     return code
+
+
+def _stale_outputs(chapters: list[Chapter]) -> list[Chapter]:
+    from . import example_outputs
+
+    return [chapter for chapter in chapters if example_outputs.recorded(chapter) is None]
+
+
+def _record_example_outputs(chapters: list[Chapter]) -> None:
+    """Run each chapter whose code changed since its outputs were recorded (minutes: trainings among them)."""
+    from . import example_outputs
+
+    for chapter in chapters:
+        if example_outputs.recorded(chapter) is not None:
+            console.print(f"{chapter.name}: the recorded outputs are current")
+            continue
+        with console.status(f"{chapter.name}: running its worked examples on {example_outputs.BACKEND}"):
+            path = example_outputs.write(chapter, example_outputs.execute(chapter))
+        console.print(f"wrote {_relative(path)}")
 
 
 def _untranslated(chapters: list[Chapter]) -> dict[str, int]:

@@ -140,17 +140,20 @@ def translations(chapter: Chapter, lang: str) -> dict[str, str]:
 # The grader's own messages: every string the code marks `_("...")`, extracted as Babel extracts them.
 
 def grader_texts() -> list[SourceText]:
-    """Each message the grader's code marks for translation, once, in the order the files list them."""
+    """Each message the grader's code (and the docs site's hooks, in a checkout) marks for translation, once,
+    in the order the files list them."""
     from babel.messages.extract import extract_from_dir
 
     package = Path(__file__).parent
-    found = extract_from_dir(str(package), method_map=[("_course/**", "ignore"), ("**.py", "python")],
-                             keywords={"_": None, "N_": None, "ngettext": (1, 2)}, comment_tags=("TRANSLATORS:",), strip_comment_tags=True)
+    folders = [package, *(folder for folder in [package.parent / "docs" / "hooks"] if folder.is_dir())]
     texts, seen = [], set()
-    for filename, _line, message, _comments, _context in found:
-        if message not in seen:
-            seen.add(message)
-            texts.append(SourceText(message, f"grader/{filename}"))
+    for folder in folders:
+        found = extract_from_dir(str(folder), method_map=[("_course/**", "ignore"), ("**.py", "python")],
+                                 keywords={"_": None, "N_": None, "ngettext": (1, 2)})
+        for filename, _line, message, _comments, _context in found:
+            if message not in seen:
+                seen.add(message)
+                texts.append(SourceText(message, f"{folder.relative_to(package.parent)}/{filename}"))
     return texts
 
 

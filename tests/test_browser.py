@@ -210,3 +210,52 @@ def test_every_page_loads_without_console_errors(browser: WebDriver, base_url: s
             screenshot(browser, "home.png")
         errors.update({page: found for found in [console_errors(browser)] if found})
     assert errors == {}
+
+
+def test_a_chinese_chapter_page_renders_its_text_maths_code_and_outputs(browser: WebDriver, base_url: str) -> None:
+    chapter = resolve("chapter4")
+    open_page(browser, f"{base_url}/zh/course/{chapter.stem}/")
+    heading = browser.find_element(By.CSS_SELECTOR, ".jupyter-wrapper h1").text
+    assert "具体最佳实践" in heading, heading
+    # CJK glyphs drawn in a CJK font, not boxes: the rendered width of Chinese text is about a character
+    # per 1em, where a missing glyph would fall back to a narrow box or nothing.
+    width = browser.execute_script(
+        "const s = document.createElement('span'); s.style.fontSize = '20px'; s.textContent = '过拟合过拟合';"
+        "document.querySelector('.md-content').appendChild(s); const w = s.getBoundingClientRect().width;"
+        "s.remove(); return w;")
+    assert 100 <= width <= 140, f"six CJK characters at 20px measure {width}px"
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".jupyter-wrapper .katex")) >= 5
+    assert not browser.find_elements(By.CSS_SELECTOR, ".katex-error")
+    assert browser.find_elements(By.CSS_SELECTOR, ".highlight-ipynb .k")
+    assert browser.find_elements(By.CSS_SELECTOR, ".jupyter-wrapper img[src^='data:image/png']"), "the examples' plots"
+    screenshot(browser, "zh-chapter4.png")
+    figure = browser.find_elements(By.CSS_SELECTOR, ".jupyter-wrapper img[src^='data:image/png']")[0]
+    screenshot(browser, "zh-chapter4-plot.png", figure)
+    assert console_errors(browser) == []
+
+
+def test_the_language_switch_leads_to_the_other_edition(browser: WebDriver, base_url: str) -> None:
+    open_page(browser, f"{base_url}/")
+    links = browser.execute_script(
+        "return [...document.querySelectorAll('.md-select__link')].map(a => [a.textContent.trim(), a.getAttribute('href')])")
+    assert ["中文", "/zh/"] in links and ["English", "/"] in links, links
+    open_page(browser, f"{base_url}/zh/")
+    assert "学习的流程" in browser.find_element(By.CSS_SELECTOR, ".md-content").text
+    assert browser.execute_script("return document.documentElement.lang") == "zh"
+
+
+def test_chinese_search_finds_a_chinese_word(browser: WebDriver, base_url: str) -> None:
+    chapter = resolve("chapter4")
+    open_page(browser, f"{base_url}/zh/")
+    browser.find_element(By.CSS_SELECTOR, "label.md-search__icon, .md-search__input").click()
+    field = browser.find_element(By.CSS_SELECTOR, "input.md-search__input")
+    WebDriverWait(browser, WAIT_S).until(lambda d: field.is_displayed())
+    field.send_keys("过拟合")
+    result_links = "return [...document.querySelectorAll('.md-search-result__item a')].map(a => a.href)"
+    wanted = f"zh/course/{chapter.stem}/"
+    WebDriverWait(browser, WAIT_S).until(
+        lambda d: any(wanted in href for href in d.execute_script(result_links)),
+        message=f"no search result for '过拟合' links to {wanted}",
+    )
+    screenshot(browser, "zh-search.png")
+    assert console_errors(browser) == []

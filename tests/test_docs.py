@@ -11,11 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dataclasses import replace
+
 import pytest
 import typer
 
 from grader.build import BEGIN, END, REFERENCE_ONLY, learner_notebook, read_source, solved_notebook
-from grader.chapters import PROJECT_ROOT, Chapter, discover
+from grader.chapters import PROJECT_ROOT, Chapter, discover, resolve
 from grader.cli import app
 from grader.data import all_datasets
 
@@ -27,13 +29,15 @@ BUILD_TIMEOUT_S = 300
 
 
 def build_site(destination: Path) -> Path:
-    """Run `mkdocs build --strict` into `destination`; fail with mkdocs' own output."""
-    finished = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(destination)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    assert finished.returncode == 0, f"mkdocs build --strict failed:\n{finished.stdout}\n{finished.stderr}"
+    """Build both editions with `--strict`, the English into `destination` and the Chinese into its `zh/`, as
+    they are served; fail with mkdocs' own output."""
+    for config, folder in (("mkdocs.yml", destination), ("mkdocs.zh.yml", destination / "zh")):
+        finished = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-f", config, "-d", str(folder)],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
+            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        )
+        assert finished.returncode == 0, f"mkdocs build --strict -f {config} failed:\n{finished.stdout}\n{finished.stderr}"
     return destination
 
 
@@ -42,12 +46,12 @@ def page_text(path: Path) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8")))
 
 
-def published() -> list[Chapter]:
-    return [chapter for chapter in discover() if chapter.notebook.is_file()]
+def published(lang: str = "en") -> list[Chapter]:
+    return [chapter for chapter in (replace(c, lang=lang) for c in discover()) if chapter.notebook.is_file()]
 
 
 def chapter_html(site: Path, chapter: Chapter) -> Path:
-    return site / "course" / chapter.stem / "index.html"
+    return site / ("zh" if chapter.lang == "zh" else "") / "course" / chapter.stem / "index.html"
 
 
 def hidden_lines(chapter: Chapter) -> set[str]:
@@ -113,11 +117,36 @@ def test_chapter_nav_titles_carry_the_chinese_title(site: Path) -> None:
 
 
 def test_each_chapter_page_links_its_notebook_and_the_copy_is_the_course_file(site: Path) -> None:
-    for chapter in published():
+    for chapter in published() + published("zh"):
         page = chapter_html(site, chapter)
         assert f'href="{chapter.notebook.name}"' in page.read_text(encoding="utf-8")
         copy = page.parent / chapter.notebook.name
-        assert copy.read_bytes() == chapter.notebook.read_bytes()
+        assert copy.read_bytes() == chapter.notebook.read_bytes(), "the download is the notebook without outputs"
+
+
+def test_the_chinese_edition_has_every_chapter_in_chinese_with_its_checks(site: Path) -> None:
+    for chapter in published("zh"):
+        text = page_text(chapter_html(site, chapter))
+        assert chapter.spec.title_zh in text and "练习" in text
+        for exercise in chapter.spec.exercises:
+            assert f'check("{exercise.id}", lang="zh")' in text
+    home = page_text(site / "zh" / "index.html")
+    assert "学习的流程" in home and "course/zh/" in home
+
+
+def test_both_editions_show_what_the_worked_examples_print_and_draw(site: Path) -> None:
+    # Chapter 4 prints the data's columns and draws the article's 150 epochs overfitting (grader build --outputs).
+    for chapter in (replace(resolve("chapter4"), lang=lang) for lang in ("en", "zh")):
+        page = chapter_html(site, chapter).read_text(encoding="utf-8")
+        assert "768" in page_text(chapter_html(site, chapter)) and "positive" in page_text(chapter_html(site, chapter))
+        assert page.count('src="data:image/png;base64,') >= 1, chapter.lang
+
+
+def test_chinese_search_is_segmented_into_words(site: Path) -> None:
+    index = json.loads((site / "zh" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    text = " ".join(document["text"] for document in index["docs"])
+    assert "\u200b" in text, "jieba's word boundaries (zero-width spaces) are what let lunr find Chinese words"
+    assert "\u200b过拟合" in text or "过拟合\u200b" in text
 
 
 def test_no_markdown_extension_syntax_is_left_unrendered(site: Path) -> None:
@@ -165,6 +194,15 @@ def test_thresholds_page_names_every_training_exercise(site: Path) -> None:
         for exercise in chapter.spec.exercises:
             if exercise.kind == "training":
                 assert f"{exercise.id} {exercise.title}" in text
+
+
+def test_chinese_search_knows_the_glossarys_words() -> None:
+    from reference_pages import glossary_words  # noqa: PLC0415  (docs/hooks/reference_pages.py)
+
+    words = glossary_words((PROJECT_ROOT / "docs" / "glossary.md").read_text(encoding="utf-8"))
+    assert {"过拟合", "前馈神经网络", "数据预处理", "损失函数"} <= set(words)
+    dictionary = (PROJECT_ROOT / "docs" / "hooks" / "search_words.zh.txt").read_text(encoding="utf-8").split()
+    assert dictionary == words, "regenerate docs/hooks/search_words.zh.txt from the glossary (reference_pages.glossary_words)"
 
 
 # ------------------------------------------------------------- thresholds, without a build

@@ -1,7 +1,12 @@
 """MkDocs hook: the pages that are generated at build time, so that they cannot drift.
 
-- chapters: the learner notebooks `course/<stem>.ipynb`, rendered by mkdocs-jupyter
-  (never `solutions/`) at the same path in the site, with a download link and a nav entry each;
+Two editions share it: `mkdocs.yml` (English, `site/`) and `mkdocs.zh.yml` (Chinese, `site/zh/`), told
+apart by `extra.course_language`. In the Chinese one, `<page>.zh.md` is served as `<page>.md`.
+
+- chapters: the learner notebooks `course/<stem>.ipynb` (`course/zh/<stem>.ipynb`), rendered by
+  mkdocs-jupyter (never `solutions/`) at `course/<stem>/`, with the recorded outputs of their worked
+  examples (grader/example_outputs.py), a download link to the notebook as the learner gets it, and a
+  nav entry each;
 - `reference/cli.md`: every `grader` command and option, from the typer app;
 - `reference/datasets/`: one page per dataset in `datasets/manifest.toml`;
 - `reference/thresholds.md`: each training exercise's threshold beside its calibration.
@@ -13,8 +18,13 @@ from __future__ import annotations
 
 import html as html_module
 import re
+import shutil
 import sys
+import tempfile
+from dataclasses import replace
 from pathlib import Path
+
+import nbformat
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -26,6 +36,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 if str(PROJECT_ROOT) not in sys.path:  # `mkdocs` may run from anywhere; the grader lives here
     sys.path.insert(0, str(PROJECT_ROOT))
 
+from grader import example_outputs, i18n  # noqa: E402
+from grader.build import notebook_text  # noqa: E402
 from grader.chapters import Chapter, discover  # noqa: E402
 from grader.data import all_datasets  # noqa: E402
 
@@ -41,17 +53,21 @@ _NBCONVERT_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax co
 _HEADING = re.compile(r'<h([1-6]) id="([^"]*)">(.*?)<a class="anchor-link" href="#[^"]*">', re.S)
 
 
+_STAGED: list[Path] = []  # this build's folder of rendered notebooks
+
+
 def chapter_page(chapter: Chapter) -> str:
     """The docs path of a chapter's notebook page."""
     return f"{CHAPTERS_DIR}/{chapter.notebook.name}"
 
 
 def published_chapters() -> list[Chapter]:
-    """Chapters whose learner notebook exists in `course/`, in chapter order."""
-    return [chapter for chapter in discover() if chapter.notebook.is_file()]
+    """Chapters whose learner notebook exists in the edition's language, in chapter order."""
+    return [chapter for chapter in (replace(c, lang=i18n.current()) for c in discover()) if chapter.notebook.is_file()]
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    i18n.use(config.extra.get("course_language", i18n.ENGLISH))  # the generated pages' words and notebooks
     chapters = published_chapters()
     chapter_entries = [f"{CHAPTERS_DIR}/index.md"] + [
         {reference_pages.chapter_title(chapter): chapter_page(chapter)} for chapter in chapters
@@ -59,8 +75,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     dataset_entries = [f"{DATASETS_DIR}/index.md"] + [
         {info.title: f"{DATASETS_DIR}/{info.name}.md"} for info in all_datasets()
     ]
-    _fill_section(config.nav, ("Chapters",), chapter_entries)
-    _fill_section(config.nav, ("Reference", "Datasets"), dataset_entries)
+    _fill_section(config.nav, (config.extra.get("chapters_section", "Chapters"),), chapter_entries)
+    _fill_section(config.nav, tuple(config.extra.get("datasets_section", ("Reference", "Datasets"))), dataset_entries)
     return config
 
 
@@ -81,9 +97,17 @@ def _fill_section(nav: list | None, titles: tuple[str, ...], entries: list) -> N
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     chapters = published_chapters()
     datasets = all_datasets()
+    staged = Path(tempfile.mkdtemp(prefix="course-pages-"))  # removed in on_post_build
+    _STAGED.append(staged)
     for chapter in chapters:
-        # A real File rooted at the repository (not File.generated): mkdocs-jupyter's wrapper needs src_dir.
-        files.append(File(chapter_page(chapter), str(PROJECT_ROOT), config.site_dir, config.use_directory_urls))
+        # The notebook with its examples' outputs, in a folder laid out like the site; a real File rooted
+        # there (not File.generated), since mkdocs-jupyter's wrapper needs src_dir.
+        shown = example_outputs.with_outputs(chapter, nbformat.read(chapter.notebook, as_version=4))
+        (staged / chapter_page(chapter)).parent.mkdir(parents=True, exist_ok=True)
+        (staged / chapter_page(chapter)).write_text(notebook_text(shown), encoding="utf-8")
+        files.append(File(chapter_page(chapter), str(staged), config.site_dir, config.use_directory_urls))
+    if i18n.current() != i18n.ENGLISH:
+        _serve_translated_pages(files, config)
     pages = {
         f"{CHAPTERS_DIR}/index.md": reference_pages.chapters_index(chapters, chapter_page),
         "reference/cli.md": reference_pages.cli_reference(),
@@ -99,13 +123,34 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     return files
 
 
+def _serve_translated_pages(files: Files, config: MkDocsConfig) -> None:
+    """In another edition, each `docs/<page>.<lang>.md` is the page `<page>.md` (its English one excluded)."""
+    suffix = f".{i18n.current()}.md"
+    for translated in [f for f in files if f.src_uri.endswith(suffix)]:
+        src_uri = translated.src_uri.removesuffix(suffix) + ".md"
+        english = files.get_file_from_path(src_uri)
+        if english is not None:
+            files.remove(english)
+        files.remove(translated)
+        files.append(File.generated(config, src_uri, abs_src_path=translated.abs_src_path))
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    """The download beside each chapter page is the notebook as the learner gets it: without outputs."""
+    for chapter in published_chapters():
+        page = chapter_page(chapter)
+        shutil.copyfile(chapter.notebook, Path(config.site_dir) / page.removesuffix(".ipynb") / chapter.notebook.name)
+    while _STAGED:
+        shutil.rmtree(_STAGED.pop(), ignore_errors=True)
+
+
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     if not page.file.src_uri.endswith(".ipynb"):
         return html
-    name = Path(page.file.abs_src_path or page.file.src_uri).name
+    chapter = next(c for c in published_chapters() if chapter_page(c) == page.file.src_uri)
     html = _name_headings(_NBCONVERT_MATHJAX.sub("", html), page)
     # Material styles `headerlink` permalinks (shown on hover) and leaves them out of the search index.
-    return reference_pages.download_box(name) + html.replace('class="anchor-link"', 'class="headerlink"')
+    return reference_pages.download_box(chapter) + html.replace('class="anchor-link"', 'class="headerlink"')
 
 
 def _name_headings(html: str, page: Page) -> str:
@@ -130,6 +175,6 @@ def _name_headings(html: str, page: Page) -> str:
 
 def on_serve(server, config: MkDocsConfig, builder):  # noqa: ANN001 - livereload's types
     """`mkdocs serve` also rebuilds when a notebook, a manifest or a calibration changes."""
-    for path in ("course", "solutions", "datasets/manifest.toml", "grader/cli.py"):
+    for path in ("course", "solutions", "datasets/manifest.toml", "grader/cli.py", "grader/locale", "docs/outputs"):
         server.watch(str(PROJECT_ROOT / path))
     return server

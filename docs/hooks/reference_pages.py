@@ -6,13 +6,16 @@ Each function returns a page as a string; `generate.py` decides where it goes.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any, Callable, Iterable, Iterator
 
 import typer
 
 import grader.cli
 import grader.data
+from grader import i18n
 from grader.chapters import Chapter
+from grader.i18n import _
 from grader.data import DatasetInfo
 
 PageOf = Callable[[Chapter], str]
@@ -20,8 +23,10 @@ GENERATED = "<!-- Generated at build time by docs/hooks/generate.py: edit the so
 
 
 def chapter_title(chapter: Chapter) -> str:
-    """The nav title: number, English title and Chinese title."""
-    return f"{chapter.number}. {chapter.spec.title} · {chapter.spec.title_zh}"
+    """The nav title: number, and the English and Chinese titles, the edition's own first."""
+    first, second = ((chapter.spec.title_zh, chapter.spec.title) if chapter.lang == "zh"
+                     else (chapter.spec.title, chapter.spec.title_zh))
+    return f"{chapter.number}{chapter.part}. {first} · {second}"
 
 
 def cell(text: object) -> str:
@@ -29,15 +34,19 @@ def cell(text: object) -> str:
     return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
 
 
-def download_box(notebook_name: str) -> str:
+def download_box(chapter: Chapter) -> str:
     """The box at the top of a chapter page (the notebook sits beside the page, copied by mkdocs-jupyter)."""
-    name = html.escape(notebook_name)
-    return (
-        '<div class="admonition tip notebook-download"><p class="admonition-title">Work on this chapter</p>'
-        f'<p><a href="{name}" download>Download {name}</a> (or open <code>course/{name}</code> from your clone), '
-        "fill in each exercise and run the <code>check(...)</code> cell below it. "
-        'See <a href="../../learner/">the learner\'s loop</a>.</p></div>\n'
-    )
+    name = html.escape(chapter.notebook.name)
+    folder = "course/zh" if chapter.lang == "zh" else "course"
+    title = html.escape(_("Work on this chapter"))
+    download = html.escape(_("Download {notebook}")).format(notebook=name)
+    rest = html.escape(_("(or open {path} from your clone), fill in each exercise and run the {check} cell below it.")).format(
+        path=f"<code>{folder}/{name}</code>", check="<code>check(...)</code>")
+    # The learner's loop is a guide page in English; the Chinese edition's home page tells it.
+    href, text = ("../../", _("The home page")) if i18n.current() == "zh" else ("../../learner/", _("The learner's loop"))
+    more = html.escape(_("{link} explains the rest.")).format(link=f'<a href="{href}">{html.escape(text)}</a>')
+    return (f'<div class="admonition tip notebook-download"><p class="admonition-title">{title}</p>'
+            f'<p><a href="{name}" download>{download}</a> {rest} {more}</p></div>\n')
 
 
 # ---------------------------------------------------------------- chapters
@@ -45,24 +54,27 @@ def download_box(notebook_name: str) -> str:
 
 def chapters_index(chapters: list[Chapter], page_of: PageOf) -> str:
     """The Chapters section's landing page: one row per published chapter."""
+    folder = "course/zh/" if i18n.current() == "zh" else "course/"
     lines = [
-        "# Chapters",
+        "# " + _("Chapters"),
         "",
         GENERATED,
         "",
-        "Each chapter is a learner notebook from `course/`: read it here, download it, and work on it in "
-        "Jupyter. The exercises raise `NotImplementedError` until you write them.",
+        _("Each chapter is a learner notebook from {folder}: read it here, download it, and work on it in Jupyter. "
+          "The exercises raise {error} until you write them.").format(folder=f"`{folder}`", error="`NotImplementedError`"),
         "",
-        "| Chapter | Title | 中文 | Exercises | Points |",
+        "| " + " | ".join((_("Chapter"), _("Title"), "中文" if i18n.current() != "zh" else "English", _("Exercises"),
+                         _("Points"))) + " |",
         "|---|---|---|---|---|",
     ]
     for chapter in chapters:
         spec = chapter.spec
         exercises = ", ".join(exercise.id for exercise in spec.exercises)
-        link = f"[{cell(spec.title)}]({page_of(chapter).rsplit('/', 1)[-1]})"
-        lines.append(f"| {chapter.number} | {link} | {cell(spec.title_zh)} | {exercises} | {spec.max_score} |")
+        own, other = (spec.title_zh, spec.title) if chapter.lang == "zh" else (spec.title, spec.title_zh)
+        link = f"[{cell(own)}]({page_of(chapter).rsplit('/', 1)[-1]})"
+        lines.append(f"| {chapter.number}{chapter.part} | {link} | {cell(other)} | {exercises} | {spec.max_score} |")
     if not chapters:
-        lines.append("| | No chapter notebook yet: run `grader build`. | | | |")
+        lines.append("| | " + _("No chapter notebook yet: run {command}.").format(command="`grader build`") + " | | | |")
     return "\n".join(lines) + "\n"
 
 
@@ -249,3 +261,20 @@ def _size(n_bytes: int) -> str:
         if n_bytes >= scale:
             return f"{n_bytes / scale:.1f} {unit}"
     return f"{n_bytes} bytes"
+
+
+# ---------------------------------------------------------------- search
+
+
+def glossary_words(glossary: str) -> list[str]:
+    """The Chinese terms of the glossary (docs/glossary.md), as jieba's user dictionary wants them: one word a
+    line, so that Chinese search finds 过拟合 as one word rather than 过 and 拟合."""
+    words: list[str] = []
+    for line in glossary.splitlines():
+        columns = [column.strip() for column in line.strip().strip("|").split("|")]
+        if len(columns) < 2 or not re.search(r"[\u4e00-\u9fff]", columns[1]):
+            continue
+        for term in re.split(r"\s*/\s*|、", re.sub(r"[（(][^）)]*[）)]|★", "", columns[1])):
+            if re.fullmatch(r"[\u4e00-\u9fff]{2,}", term.strip()) and term.strip() not in words:
+                words.append(term.strip())
+    return words
