@@ -26,7 +26,7 @@ import numpy as np
 
 from . import inputs as input_generation
 from .chapters import Chapter
-from . import verdict
+from . import i18n, verdict
 from .i18n import _
 from .notebook import Cell, extract, read_code_cells, snippets_to_json, stub_line
 from .inspector import ModelInspector
@@ -391,9 +391,12 @@ def judge_attempts(
 ) -> list[ExerciseResult]:
     """Judge each attempt: the unsuccessful at once, the others with the reference's and the inspector's help."""
     results: dict[str, ExerciseResult] = {}
+    chapter = plan.chapter
+    reported = i18n.reported_translations(chapter.solutions_dir, chapter.stem, chapter.lang)
     for attempt in attempts:
         if not attempt.succeeded:
-            results[attempt.exercise.id] = verdict.unsuccessful(attempt.exercise, attempt.missing, attempt.all_replies)
+            results[attempt.exercise.id] = verdict.unsuccessful(attempt.exercise, attempt.missing, attempt.all_replies,
+                                                                reported)
         else:
             checking = _("{backend}: checking {exercise} against the reference")
             status(checking.format(backend=backend, exercise=attempt.exercise.id))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import gettext
 import io
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
@@ -126,9 +127,85 @@ def chapter_translations(solutions_dir: Path, stem: str, lang: str) -> dict[str,
 
 
 @lru_cache(maxsize=64)
-def _read_translations(path: Path, lang: str, modified: float) -> dict[str, str]:
+def _read_translations(path: Path, lang: str, modified: float, where: str = "") -> dict[str, str]:
+    """A catalogue's current translations; with `where`, only those whose comment names a source starting so."""
     from babel.messages.pofile import read_po
 
     with path.open("rb") as file:
         catalog = read_po(file, locale=LANGUAGES[lang])
-    return {m.id: m.string for m in catalog if m.id and isinstance(m.string, str) and m.string and not m.fuzzy}
+    return {m.id: m.string for m in catalog if m.id and isinstance(m.string, str) and m.string and not m.fuzzy
+            and (not where or any(comment.startswith(where) for comment in m.auto_comments))}
+
+
+# Messages worded elsewhere: a worker's (`{function} should return a keras.Model. Received: {received}`) or
+# a chapter's probe's (`raise TypeError(f"fine_tune should return ... Received: {type(history).__name__}")`)
+# reach the grader as English text. Their templates are in the catalogues, fields and all; the text is
+# matched against them here and worded again in the current language with the same field values.
+
+_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
+_EXCEPTION_PREFIX = re.compile(r"^([A-Z][A-Za-z]*(?:Error|Exception)): ")
+
+
+def reworded(message: str, translations: Mapping[str, str]) -> str:
+    """`message` in the current language, where it is one of `translations`' English texts or templates with
+    their fields filled in (an exception's name before it, `TypeError: `, stays); else `message` itself.
+
+    >>> reworded("TypeError: f should return a dict. Received: list",
+    ...          {"f should return a dict. Received: {type(x).__name__}": "f 应返回 dict。收到的是：{type(x).__name__}"})
+    'TypeError: f 应返回 dict。收到的是：list'
+    """
+    prefix = _EXCEPTION_PREFIX.match(message)
+    head, body = (prefix.group(0), message[prefix.end():]) if prefix else ("", message)
+    if body in translations:
+        return head + translations[body]
+    for template, translated in translations.items():
+        values = _fields_of(template, body)
+        if values is not None:
+            return head + _FIELD.sub(lambda m: values.get(m.group(1), m.group(0)) if m.group(1) else m.group(0)[0],
+                                     translated)
+    return message
+
+
+def _fields_of(template: str, text: str) -> dict[str, str] | None:
+    """The values of the template's `{fields}` in `text`, or None when `text` is not made from it."""
+    compiled = _template_pattern(template) if "{" in template else None
+    if compiled is None:
+        return None
+    pattern, names = compiled
+    match = pattern.fullmatch(text)
+    return {name: match.group(f"f{k}") for k, name in enumerate(names)} if match else None
+
+
+@lru_cache(maxsize=None)
+def _template_pattern(template: str) -> tuple[re.Pattern[str], list[str]] | None:
+    """A pattern that matches the template's texts, its k-th distinct field the group `f<k>`."""
+    names: list[str] = []
+    parts, last = [], 0
+    for match in _FIELD.finditer(template):
+        parts.append(re.escape(template[last:match.start()]))
+        field = match.group(1)
+        if field is None:  # {{ or }}: a brace of the text itself
+            parts.append(re.escape(match.group(0)[0]))
+        elif field in names:  # the same field twice: the same text twice
+            parts.append(f"(?P=f{names.index(field)})")
+        else:
+            names.append(field)
+            parts.append(f"(?P<f{len(names) - 1}>.+?)")
+        last = match.end()
+    parts.append(re.escape(template[last:]))
+    return (re.compile("".join(parts), re.S), names) if names else None
+
+
+REPORTED = "raised by "  # how a chapter's catalogue marks the messages its probes raise
+
+
+def reported_translations(solutions_dir: Path, stem: str, lang: str) -> dict[str, str]:
+    """The texts a worker or a chapter's probe may report, English -> current language."""
+    if lang == ENGLISH:
+        return {}
+    found: dict[str, str] = {}
+    for path, where in ((GRADER_CATALOGUES / lang / "grader.po", "grader/worker/"),
+                        (chapter_catalogue(solutions_dir, stem, lang), REPORTED)):
+        if path.is_file():
+            found.update(_read_translations(path, lang, path.stat().st_mtime, where))
+    return found

@@ -18,6 +18,7 @@ translator updates it and removes the flag.
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 from dataclasses import dataclass, replace
@@ -26,9 +27,9 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from .build import learner_notebook
+from .build import REFERENCE_ONLY, learner_notebook, read_source
 from .chapters import Chapter
-from .i18n import ENGLISH, GRADER_CATALOGUES, LANGUAGES, chapter_catalogue, chapter_translations
+from .i18n import ENGLISH, GRADER_CATALOGUES, LANGUAGES, REPORTED, chapter_catalogue, chapter_translations
 
 # Header fields that change on every write or hold placeholders: left out, so a catalogue changes only with its texts.
 _VOLATILE_HEADER = re.compile(r'^"(Project-Id-Version|Report-Msgid-Bugs-To|POT-Creation-Date|PO-Revision-Date|'
@@ -58,16 +59,52 @@ def catalogue_path(chapter: Chapter, lang: str) -> Path:
 
 
 def source_texts(chapter: Chapter) -> list[SourceText]:
-    """The chapter's learner-facing English texts, in reading order, each once."""
+    """The chapter's learner-facing English texts, in reading order, each once: its markdown cells, its
+    exercises' titles, hints and known-mistake messages, and what its probes raise."""
     english = learner_notebook(replace(chapter, lang=ENGLISH))
     texts = [SourceText(cell.source, f"markdown cell {index}")
              for index, cell in enumerate(english.cells) if cell.cell_type == "markdown"]
+    for cell in read_source(chapter).cells:
+        if REFERENCE_ONLY in cell.metadata.get("tags", []):
+            texts += raised_messages(cell.source)
     for exercise in replace(chapter, lang=ENGLISH).spec.exercises:
         texts.append(SourceText(exercise.title, f"exercise {exercise.id}: title"))
         texts += [SourceText(hint, f"exercise {exercise.id}: hint {k}") for k, hint in enumerate(exercise.hints, 1)]
         texts += [SourceText(m.message, f"exercise {exercise.id}: known mistake {m.function}") for m in exercise.mistakes]
     seen: set[str] = set()
     return [t for t in texts if t.text.strip() and not (t.text in seen or seen.add(t.text))]
+
+
+def raised_messages(code: str) -> list[SourceText]:
+    """The messages that `raise SomeError("...")` statements in `code` give a learner, as templates: an
+    f-string's expressions become `{fields}` (`{type(history).__name__}`), which i18n.reworded fills in
+    from the English text the probe raised."""
+    found = []
+    for function in ast.walk(ast.parse(code)):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
+                template = _template(node.exc.args[0])
+                if template:
+                    found.append(SourceText(template, f"{REPORTED}{function.name}"))
+    return found
+
+
+def _template(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.replace("{", "{{").replace("}", "}}")
+    if not isinstance(node, ast.JoinedStr):
+        return None
+    parts = []
+    for value in node.values:
+        if isinstance(value, ast.Constant):
+            parts.append(str(value.value).replace("{", "{{").replace("}", "}}"))
+        elif isinstance(value, ast.FormattedValue):
+            conversion = f"!{chr(value.conversion)}" if value.conversion != -1 else ""
+            spec = f":{ast.unparse(value.format_spec)[2:-1]}" if value.format_spec is not None else ""
+            parts.append("{" + ast.unparse(value.value) + conversion + spec + "}")
+    return "".join(parts)
 
 
 def template(texts: list[SourceText], lang: str, name: str) -> Catalog:

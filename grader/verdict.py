@@ -9,12 +9,12 @@ from __future__ import annotations
 import zipfile
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
 from .compare import Comparison, compare_outputs
-from .i18n import N_, _
+from .i18n import N_, _, reworded
 from .metrics import compute_metric, metric_name
 from .runner import Reply
 from .results import ExerciseResult, Status
@@ -59,8 +59,12 @@ _DEVICE_COPY_ADVICE = N_(
 )
 
 
-def unsuccessful(exercise: ExerciseSpec, missing: str, replies: list[Reply]) -> ExerciseResult:
-    """The result when the learner's code is missing, unfinished or did not return."""
+def unsuccessful(exercise: ExerciseSpec, missing: str, replies: list[Reply],
+                 reported: Mapping[str, str] | None = None) -> ExerciseResult:
+    """The result when the learner's code is missing, unfinished or did not return.
+
+    `reported` words a worker's or a probe's English error in the learner's language (i18n.reworded).
+    """
     if missing:
         return _result(exercise, Status.MISSING, missing)
     reply = replies[-1]
@@ -72,7 +76,7 @@ def unsuccessful(exercise: ExerciseSpec, missing: str, replies: list[Reply]) -> 
         too_slow = _("{function} did not finish: {reason} (infinite loop, or far too slow?)")
         message = too_slow.format(function=exercise.entry, reason=reply.error)
     else:
-        message = reply.error or _("{function} failed").format(function=exercise.entry)
+        message = reworded(reply.error, reported or {}) if reply.error else _("{function} failed").format(function=exercise.entry)
     if _IMPLICIT_DEVICE_COPY in message:
         message = _(_DEVICE_COPY_ADVICE).format(error=message)
     details = tuple(reply.data.get("traceback", "").splitlines())

@@ -159,3 +159,23 @@ def test_an_unknown_language_is_a_usage_error_with_the_ones_there_are():
     finished = run_grader("list", "--lang", "fr", env={})
     assert finished.returncode == 2
     assert "the grader speaks en, zh. Received: 'fr'" in finished.stderr
+
+
+@pytest.mark.slow
+def test_what_a_worker_or_a_probe_raises_is_worded_in_chinese(grade_answers):
+    from test_chapter7 import REBUILT_IN_TRAINING_MODE, RETURNS_HISTORY
+
+    chapter = resolve("chapter7")
+    answers = {"train_few_labels": RETURNS_HISTORY, "fine_tune": REBUILT_IN_TRAINING_MODE}
+    _, report = grade_answers(chapter, answers, "7.2", "7.4", options=("--lang", "zh"))
+    messages = {e["id"]: e["message"] for e in report["backends"][0]["exercises"]}
+    # The worker's TypeError and the probe's ValueError, their values kept, their words Chinese.
+    assert messages["7.2"] == "TypeError: train_few_labels 应返回一个 keras.Model。收到的是：History", messages
+    assert messages["7.4"].startswith("ValueError: fine_tune 训练的是一个围绕 base 新建的模型"), messages
+
+
+def test_every_message_a_probe_raises_is_in_its_chapters_catalogue():
+    raised = [text for chapter in discover() for text in translation.source_texts(chapter)
+              if text.where.startswith(i18n.REPORTED)]
+    assert len(raised) >= 20, "the probes' messages are found"
+    assert "fine_tune should return history.history, a dict. Received: {type(history).__name__}" in {t.text for t in raised}

@@ -6,6 +6,8 @@ from typing import Any
 
 import keras
 
+from ..i18n import N_
+
 # Layer attributes that define an architecture, in the order a learner reads them.
 _ATTRIBUTES = ("units", "filters", "kernel_size", "strides", "padding", "pool_size", "rate", "return_sequences")
 
@@ -13,9 +15,7 @@ _ATTRIBUTES = ("units", "filters", "kernel_size", "strides", "padding", "pool_si
 def describe_model(model: keras.Model) -> dict[str, Any]:
     """Layers (type, settings, parameters, output shape), inputs and total parameters."""
     if not model.built:
-        raise ValueError(
-            "the model has no input shape yet, so it has no weights: start it with keras.Input(shape=...)"
-        )
+        raise ValueError(N_("the model has no input shape yet, so it has no weights: start it with keras.Input(shape=...)"))
     layers = [_describe_layer(layer) for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     return {
         "inputs": [_shape(tensor.shape) for tensor in model.inputs],

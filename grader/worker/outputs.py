@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from ..compare import STRUCTURE_KEY
+from ..i18n import N_
 
 
 def flatten(value: Any) -> dict[str, np.ndarray]:
@@ -42,10 +43,9 @@ def to_array(value: Any) -> np.ndarray:
     if keras.ops.is_tensor(value) or hasattr(value, "__array_namespace__"):
         value = keras.ops.convert_to_numpy(value)
     if not isinstance(value, (np.ndarray, np.generic, int, float, bool, str)):
-        raise TypeError(
-            f"expected arrays, tensors, numbers or strings. Received: an object of type {type(value).__name__}"
-        )
+        raise TypeError(N_("expected arrays, tensors, numbers or strings. Received: an object of type {received}").format(
+            received=type(value).__name__))
     array = np.asarray(value)
     if array.dtype.kind not in "biufcU":
-        raise TypeError(f"expected numbers or strings. Received: an array of dtype {array.dtype}")
+        raise TypeError(N_("expected numbers or strings. Received: an array of dtype {dtype}").format(dtype=array.dtype))
     return array
