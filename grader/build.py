@@ -44,7 +44,8 @@ class Staleness:
 
 def read_source(chapter: Chapter) -> NotebookNode:
     """The chapter's source as a notebook."""
-    return jupytext.reads(chapter.source.read_text(encoding="utf-8"), fmt="py:percent")
+    notebook: NotebookNode = jupytext.reads(chapter.source.read_text(encoding="utf-8"), fmt="py:percent")
+    return notebook
 
 
 def learner_notebook(chapter: Chapter) -> NotebookNode:
@@ -136,7 +137,7 @@ def _stubbed(cell: NotebookNode, exercise: ExerciseSpec, chapter: Chapter) -> No
 def _check_cell(exercise: ExerciseSpec, lang: str) -> NotebookNode:
     # Another language is named in the call: the verdict is worded where the grader runs, not in the kernel.
     language = f', lang="{lang}"' if lang != ENGLISH else ""
-    cell = nbformat.v4.new_code_cell(f'check("{exercise.id}"{language})')
+    cell: NotebookNode = nbformat.v4.new_code_cell(f'check("{exercise.id}"{language})')
     cell.metadata["tags"] = ["check"]
     cell.metadata["grader"] = {"check": exercise.id}
     return cell
@@ -151,7 +152,7 @@ def _clean(cell: NotebookNode) -> NotebookNode:
 
 
 def _finish(cells: list[NotebookNode], stem: str) -> NotebookNode:
-    notebook = nbformat.v4.new_notebook()
+    notebook: NotebookNode = nbformat.v4.new_notebook()
     notebook.metadata = {"kernelspec": _KERNELSPEC, "language_info": {"name": "python"}}
     for index, cell in enumerate(cells):
         cell.id = f"{stem.replace('_', '-')}-{index:03d}"
@@ -161,7 +162,8 @@ def _finish(cells: list[NotebookNode], stem: str) -> NotebookNode:
 
 def notebook_text(notebook: NotebookNode) -> str:
     """The exact bytes written to disk."""
-    return nbformat.writes(notebook) + "\n"
+    text: str = nbformat.writes(notebook)
+    return text + "\n"
 
 
 def editions(chapter: Chapter) -> list[Chapter]:

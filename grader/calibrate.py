@@ -16,7 +16,7 @@ import statistics
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -26,7 +26,7 @@ from .chapters import Chapter
 from .grading import Plan, judge_attempt, prepare_attempt, run_learner
 from .inspector import ModelInspector
 from .reference import ReferenceWorker
-from .notebook import read_code_cells
+from .notebook import Cell, read_code_cells
 from .results import Status
 from .runner import Worker
 from .spec import ExerciseSpec, RandomLabels, Threshold
@@ -38,15 +38,16 @@ PASS_RATE_REQUIRED = 0.99
 MARGIN_REQUIRED_SDS = 4.0
 
 
-def margin_sds(values: list[float] | tuple[float, ...], limit: float, at_most: bool) -> float:
+def margin_sds(values: Sequence[float], limit: float, at_most: bool) -> float:
     """How many standard deviations of `values` their mean stays on the passing side of `limit`."""
     mean, spread = statistics.fmean(values), statistics.stdev(values)
     distance = limit - mean if at_most else mean - limit
     return distance / spread if spread > 0 else (float("inf") if distance >= 0 else float("-inf"))
 
 
-def margins(threshold: Threshold, values, gaps=(), training_values=(), random_labels: RandomLabels | None = None,
-            random_losses=()) -> dict[str, float]:
+def margins(threshold: Threshold, values: Sequence[float], gaps: Sequence[float] = (),
+            training_values: Sequence[float] = (), random_labels: RandomLabels | None = None,
+            random_losses: Sequence[float] = ()) -> dict[str, float]:
     """The margin of each bound the threshold (and a run on random labels) sets, in standard deviations of the
     measured runs.
 
@@ -55,7 +56,9 @@ def margins(threshold: Threshold, values, gaps=(), training_values=(), random_la
     if len(values) < 2:
         return {}
     at_most = threshold.maximum is not None
-    found = {"held-out": margin_sds(values, threshold.maximum if at_most else threshold.minimum, at_most)}
+    bound = threshold.maximum if at_most else threshold.minimum
+    assert bound is not None  # a threshold has a minimum or a maximum (spec.py)
+    found = {"held-out": margin_sds(values, bound, at_most)}
     if threshold.max_gap is not None and gaps:
         found["gap"] = margin_sds(gaps, threshold.max_gap, at_most=True)
     if threshold.training is not None and training_values:
@@ -109,7 +112,8 @@ def calibrate_chapter(
     ]
 
 
-def _measure(chapter, exercise, backend, seeds, cells, progress) -> Measurement:
+def _measure(chapter: Chapter, exercise: ExerciseSpec, backend: str, seeds: list[int], cells: list[Cell],
+             progress: Callable[..., None]) -> Measurement:
     values, times, gaps, training, random_losses, passed, environment = [], [], [], [], [], [], {}
     with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as tmp:
         attempts = []

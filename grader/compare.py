@@ -103,7 +103,7 @@ def _non_finite_message(yours: np.ndarray, expected: np.ndarray) -> str:
 def _mismatch(yours: np.ndarray, expected: np.ndarray, close: np.ndarray, tolerance: Tolerance) -> Comparison:
     error = np.abs(yours - expected)
     error = np.where(np.isnan(error), np.inf, error)
-    worst = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), error.shape)) if error.ndim else ()
     relative = error / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
     count, total = int((~close).sum()), close.size
     details = [

@@ -20,7 +20,7 @@ import functools
 import hashlib
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -72,7 +72,7 @@ class DatasetInfo:
 
 
 @functools.cache
-def _read_manifest(datasets_dir: Path) -> dict[str, dict]:
+def _read_manifest(datasets_dir: Path) -> dict[str, dict[str, Any]]:
     # Keyed on the folder so that tests pointing DATASETS_DIR elsewhere get their own copy.
     manifest_path = datasets_dir / MANIFEST_NAME
     try:
@@ -299,7 +299,8 @@ def load_spoken_digit_lengths() -> np.ndarray:
         (6, 92)
     """
     with np.load(verify("spoken_digits"), allow_pickle=False) as archive:
-        return archive["lengths"].astype(np.int64)
+        lengths: np.ndarray = archive["lengths"].astype(np.int64)
+        return lengths
 
 
 def load_spoken_digits() -> tuple[np.ndarray, np.ndarray]:

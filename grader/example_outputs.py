@@ -155,7 +155,7 @@ def recorded(chapter: Chapter) -> dict[str, Any] | None:
     path = outputs_path(chapter)
     if not path.is_file():
         return None
-    saved = json.loads(path.read_text(encoding="utf-8"))
+    saved: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     if saved.get("version") != VERSION or saved.get("fingerprint") != fingerprint(chapter):
         return None
     return saved

@@ -381,7 +381,7 @@ def _learner_sources(folder: Path, exercise: ExerciseSpec) -> tuple[Path, Path]:
 
 
 def _save(path: Path, arrays: dict[str, np.ndarray]) -> Path:
-    np.savez(path, **arrays)
+    np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy's stub: any name might be allow_pickle
     return path
 
 

@@ -133,7 +133,8 @@ def _read_translations(path: Path, lang: str, modified: float, where: str = "") 
 
     with path.open("rb") as file:
         catalog = read_po(file, locale=LANGUAGES[lang])
-    return {m.id: m.string for m in catalog if m.id and isinstance(m.string, str) and m.string and not m.fuzzy
+    return {m.id: m.string for m in catalog
+            if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string and not m.fuzzy
             and (not where or any(comment.startswith(where) for comment in m.auto_comments))}
 
 

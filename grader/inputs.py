@@ -60,7 +60,7 @@ def _generate(name: str, rule: dict[str, Any], dims: dict[str, int], rng: np.ran
         return np.array([_perturbed(str(t), rule.get("drop", 0.2), rng) for t in earlier[rule["perturb"]]])
     if "mask" in rule:
         shape = _shape(rule["mask"], dims, rng)
-        mask = rng.random(shape) < rule.get("p", 0.7)
+        mask: np.ndarray = rng.random(shape) < rule.get("p", 0.7)
         mask[..., 0] |= ~mask.any(axis=-1)  # every row keeps at least one position
         return mask.astype(rule.get("dtype", "int32"))
     if "value" in rule:
@@ -106,7 +106,7 @@ def _shape(entries: list[Any], dims: dict[str, int], rng: np.random.Generator) -
     return tuple(dims[e] if isinstance(e, str) else _draw_size(e, rng) for e in entries)
 
 
-def _per_column(value: float | list[float], shape: tuple[int, ...], rng: np.random.Generator) -> Any:
+def _per_column(value: float | list[float], shape: tuple[int, ...], rng: np.random.Generator) -> float | np.ndarray:
     """A scalar, or one value per last-axis column drawn from a `[low, high]` range."""
     if isinstance(value, list):
         return rng.uniform(value[0], value[1], size=shape[-1:]).astype("float32")

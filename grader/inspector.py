@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,7 @@ class ModelInspector:
     def __exit__(self, *exc_info: object) -> None:
         self.worker.stop()
 
-    def describe(self, model_file: Path, exercise: ExerciseSpec) -> dict | str:
+    def describe(self, model_file: Path, exercise: ExerciseSpec) -> dict[str, Any] | str:
         """The saved model's layers and shapes (or why it cannot be loaded)."""
         model = self._copy_in(model_file, f"{exercise.id}-model.keras")
         if isinstance(model, str):
@@ -45,7 +46,8 @@ class ModelInspector:
         if not reply.ok:
             return reply.error
         try:
-            return json.loads(output.read_text(encoding="utf-8"))
+            description: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
+            return description
         except (OSError, ValueError):
             return _("the model's description could not be read back")
 
@@ -57,7 +59,7 @@ class ModelInspector:
         if isinstance(model, str):
             return model
         inputs = self.folder / f"{exercise.id}-{split}.npz"
-        np.savez(inputs, **{f"x_{split}": rows[f"x_{split}"]})
+        np.savez(inputs, **{f"x_{split}": rows[f"x_{split}"]})  # type: ignore[arg-type]  # numpy's stub: any name might be allow_pickle
         output = self.folder / f"{exercise.id}-{split}-predictions.npz"
         request = {"task": "predict", "model": str(model), "inputs": str(inputs), "input_key": f"x_{split}",
                    "output": str(output)}
@@ -66,7 +68,8 @@ class ModelInspector:
             return reply.error
         try:
             with np.load(output, allow_pickle=False) as arrays:
-                return arrays["predictions"]
+                predictions: np.ndarray = arrays["predictions"]
+                return predictions
         except (OSError, ValueError, KeyError):
             return _("the model's predictions could not be read back")
 

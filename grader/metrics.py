@@ -67,7 +67,8 @@ def predicted_classes(predictions: np.ndarray) -> np.ndarray:
     predictions = np.asarray(predictions)
     if predictions.ndim == 1 or predictions.shape[-1] == 1:
         return (predictions.reshape(-1) > 0.5).astype(np.int64)
-    return np.argmax(predictions, axis=-1)
+    classes: np.ndarray = np.argmax(predictions, axis=-1)
+    return classes
 
 
 def log_loss(y_true: np.ndarray, predictions: np.ndarray, epsilon: float = 1e-7) -> float:

@@ -20,8 +20,12 @@ import re
 import symtable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .i18n import _
+
+if TYPE_CHECKING:
+    from IPython.core.inputtransformer2 import TransformerManager
 
 
 class NotebookError(ValueError):
@@ -143,7 +147,7 @@ def cell_python(source: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _transformer():  # IPython is imported only when a notebook is read (about 0.2 s)
+def _transformer() -> TransformerManager:  # IPython is imported only when a notebook is read (about 0.2 s)
     from IPython.core.inputtransformer2 import TransformerManager
 
     return TransformerManager()

@@ -35,7 +35,7 @@ def load_state() -> dict[str, Any]:
     """The saved state, or an empty one (an unreadable file is set aside, not trusted)."""
     path = state_path()
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
+        state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))  # any other JSON fails .get
         if state.get("version") == STATE_VERSION:
             return state
     except FileNotFoundError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -33,7 +33,7 @@ class Reference(Protocol):
 
     def mistakes(self, exercise: ExerciseSpec, trial: int, arguments: dict[str, np.ndarray], timeout_s: float) -> list[Path]: ...
 
-    def architecture(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> dict: ...
+    def architecture(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> dict[str, Any]: ...
 
     def timing(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> float: ...
 
@@ -89,12 +89,13 @@ class ReferenceWorker:
             raise ReferenceFailure(not_timed.format(status=reply.status, reason=reply.error))
         return reply.duration_s
 
-    def architecture(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> dict:
+    def architecture(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> dict[str, Any]:
         """The reference model's description for the same arguments."""
         inputs = self._save(f"{exercise.id}-inputs.npz", arguments)
         output = self.folder / f"{exercise.id}-expected.json"
         self._call(exercise, exercise.entry, inputs, output, "architecture", self.seed, timeout_s)
-        return json.loads(output.read_text())
+        description: dict[str, Any] = json.loads(output.read_text())
+        return description
 
     def _call(
         self, exercise: ExerciseSpec, entry: str, inputs: Path, output: Path, expect: str, seed: int,
@@ -106,7 +107,7 @@ class ReferenceWorker:
             raise ReferenceFailure(did_not_run.format(function=entry, status=reply.status, reason=reply.error))
         return reply
 
-    def _request(self, exercise: ExerciseSpec, entry: str, inputs: Path, output: Path, expect: str, seed: int) -> dict:
+    def _request(self, exercise: ExerciseSpec, entry: str, inputs: Path, output: Path, expect: str, seed: int) -> dict[str, Any]:
         source = self._source(exercise)
         return call_request(
             source=source, entry=entry, inputs=inputs, output=output, expect=expect, seed=seed,
@@ -127,5 +128,5 @@ class ReferenceWorker:
     def _save(self, name: str, arrays: dict[str, np.ndarray]) -> Path:
         """Inputs written afresh: the learner's copies may have been altered."""
         path = self.folder / name
-        np.savez(path, **arrays)
+        np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy's stub: any name might be allow_pickle
         return path

@@ -128,12 +128,13 @@ class CachedReference:
             folder = self.cache.store(key, lambda staging: _write_files(staging, files))
         return _read_files(folder)
 
-    def architecture(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> dict:
+    def architecture(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> dict[str, Any]:
         key = self.cache.key("architecture", exercise, [arguments])
         if (folder := self._hit(key)) is None:
             description = self._miss(lambda: self.reference.architecture(exercise, arguments, timeout_s))
             folder = self.cache.store(key, lambda staging: _write_json(staging, {"architecture": description}))
-        return json.loads((folder / "entry.json").read_text())["architecture"]
+        stored: dict[str, Any] = json.loads((folder / "entry.json").read_text())["architecture"]
+        return stored
 
     def timing(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> float:
         key = self.cache.key("timing", exercise, [arguments])

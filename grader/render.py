@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from rich.console import Console
 from rich.markup import escape
@@ -165,7 +165,7 @@ def report_text(report: RunReport) -> str:
     return console.export_text()
 
 
-def chapters_json(chapters: list[Chapter]) -> list[dict]:
+def chapters_json(chapters: list[Chapter]) -> list[dict[str, Any]]:
     """What `grader list --json` prints."""
     return [
         {
@@ -204,7 +204,7 @@ def chapter_title(chapter: Chapter) -> str:
     return f"{spec.title_zh}（{spec.title}）" if chapter.lang == "zh" else f"{spec.title} ({spec.title_zh})"
 
 
-def print_progress(chapters: list[Chapter], state: dict, console: Console) -> None:
+def print_progress(chapters: list[Chapter], state: dict[str, Any], console: Console) -> None:
     """Each exercise's latest result on each backend, and each chapter's score per backend."""
     backends = ("jax", "tensorflow", "torch")
     table = Table(title=_("Your progress"), title_justify="left")

@@ -54,7 +54,7 @@ class Reply:
 def call_request(
     *, source: Path, entry: str, inputs: Path, output: Path, expect: str, seed: int,
     probe: str = "", probe_source: Path | None = None, full_traceback: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """A worker request that runs `entry` (through `probe`, if any) on the inputs in a file.
 
     An error's traceback comes back with the notebook's frames only, or every frame with `full_traceback`.
@@ -66,7 +66,7 @@ def call_request(
     }
 
 
-def fastest_reply(worker: Worker, request: dict, repeats: int, timeout_s: float) -> Reply:
+def fastest_reply(worker: Worker, request: dict[str, Any], repeats: int, timeout_s: float) -> Reply:
     """The fastest of `repeats` timed runs of `request`, after one untimed warm-up run.
 
     The warm-up absorbs one-off costs that are not the code's speed: JAX compiles every operation
@@ -171,7 +171,7 @@ class Worker:
             return self.environment
         self.launch()
         hello = self._next_reply(STARTUP_TIMEOUT_S)
-        if hello is None or "hello" not in hello:
+        if not isinstance(hello, dict) or "hello" not in hello:  # output ended, or "timeout"
             self.stop()
             did_not_start = _("the {backend} worker did not start: {log}")
             raise WorkerError(did_not_start.format(backend=self.backend, log=self.log_tail() or _("no output")))
@@ -207,7 +207,7 @@ class Worker:
             pass  # the worker died; _next_reply sees the end of its output
         answer = self._next_reply(timeout_s, nonce)
         duration = time.perf_counter() - started
-        if answer == "timeout":
+        if isinstance(answer, str):  # "timeout"
             self.stop()
             return Reply("timeout", {"error": _("no answer within {seconds:g} s").format(seconds=timeout_s)}, duration)
         if answer is None:

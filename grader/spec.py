@@ -13,13 +13,16 @@ import difflib
 import typing
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, TypeVar
 
 import numpy as np
 import tomllib
 
 from .data import CORPORA, TRAINING_SETS
 from .metrics import METRICS
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 SCHEMA_VERSION = 1
 BACKENDS = ("jax", "tensorflow", "torch")
@@ -109,7 +112,7 @@ class Threshold:
             return False
         return value >= self.training if self.minimum is not None else value <= self.training
 
-    def worst(self, values) -> float:
+    def worst(self, values: Iterable[float]) -> float:
         """The value among `values` farthest toward failing: the lowest for a minimum, else the highest."""
         return min(values) if self.minimum is not None else max(values)
 
@@ -479,7 +482,10 @@ def _check_ids(number: int, exercises: tuple[ExerciseSpec, ...], path: Path) -> 
         seen.add(exercise.id)
 
 
-def _record(cls: type, raw: Any, where: str, table: str) -> Any:
+_Record = TypeVar("_Record", bound="DataclassInstance")
+
+
+def _record(cls: type[_Record], raw: Any, where: str, table: str) -> _Record:
     """A frozen record of `cls` from a manifest table: unknown keys, missing keys and wrong types refused."""
     raw = _table(raw, where, table)
     known = fields(cls)

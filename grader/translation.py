@@ -41,7 +41,7 @@ _HEADER = "The Chinese (Simplified) texts of {name}. Each msgid is the English t
 class SourceText:
     """One English text a learner reads, and where it comes from (for the translator)."""
 
-    text: str | tuple[str, str]  # a (singular, plural) pair where the count decides
+    text: str | tuple[str, ...]  # a (singular, plural) pair where the count decides
     where: str
 
 
@@ -50,7 +50,7 @@ class Untranslated:
     """A text whose translation is missing or out of date."""
 
     where: str
-    text: str | tuple[str, str]
+    text: str | tuple[str, ...]
     reason: str  # "untranslated", "fuzzy: the English changed" or "not in the catalogue"
 
 
@@ -72,7 +72,12 @@ def source_texts(chapter: Chapter) -> list[SourceText]:
         texts += [SourceText(hint, f"exercise {exercise.id}: hint {k}") for k, hint in enumerate(exercise.hints, 1)]
         texts += [SourceText(m.message, f"exercise {exercise.id}: known mistake {m.function}") for m in exercise.mistakes]
     seen: set[str] = set()
-    return [t for t in texts if t.text.strip() and not (t.text in seen or seen.add(t.text))]
+    unique = []
+    for t in texts:
+        if isinstance(t.text, str) and t.text.strip() and t.text not in seen:
+            seen.add(t.text)
+            unique.append(t)
+    return unique
 
 
 def raised_messages(code: str) -> list[SourceText]:

@@ -174,7 +174,7 @@ def describe_inputs(arguments: dict[str, np.ndarray]) -> str:
     return ", ".join(parts)
 
 
-def judge_model(exercise: ExerciseSpec, yours: dict | str, expected: dict) -> ExerciseResult:
+def judge_model(exercise: ExerciseSpec, yours: dict[str, Any] | str, expected: dict[str, Any]) -> ExerciseResult:
     """Pass when the architecture matches: layers, settings, shapes, parameter count."""
     if isinstance(yours, str):
         unreadable = _("your model could not be read back: {reason}").format(reason=yours)
@@ -186,7 +186,7 @@ def judge_model(exercise: ExerciseSpec, yours: dict | str, expected: dict) -> Ex
     return _result(exercise, Status.FAILED, comparison.message, details=comparison.details)
 
 
-def compare_architectures(yours: dict, expected: dict) -> Comparison:
+def compare_architectures(yours: dict[str, Any], expected: dict[str, Any]) -> Comparison:
     """The first difference between two model descriptions, in the order a learner builds."""
     if yours["inputs"] != expected["inputs"]:
         message = _("expected input shape {expected}, got {got}")
@@ -215,15 +215,15 @@ def compare_architectures(yours: dict, expected: dict) -> Comparison:
     return Comparison(True)
 
 
-def _same_layers(yours: list[dict], expected: list[dict]) -> bool:
+def _same_layers(yours: list[dict[str, Any]], expected: list[dict[str, Any]]) -> bool:
     return len(yours) == len(expected) and all(
         mine.get(k) == theirs[k] for mine, theirs in zip(yours, expected) for k in theirs
         if k not in ("params", "output_shape"))
 
 
-def _separate_activation(yours: list[dict], expected: list[dict]) -> str:
+def _separate_activation(yours: list[dict[str, Any]], expected: list[dict[str, Any]]) -> str:
     """What to say when the model is right but for activations written as their own `Activation` layers."""
-    folded: list[dict] = []
+    folded: list[dict[str, Any]] = []
     example = None
     for layer in yours:
         if layer["type"] == "Activation" and folded and folded[-1].get("activation") == "linear":
@@ -241,7 +241,7 @@ def _separate_activation(yours: list[dict], expected: list[dict]) -> str:
     return message.format(inside=inside, separate=separate, activation=f"Activation({activation['activation']!r})")
 
 
-def layer_summary(layer: dict) -> str:
+def layer_summary(layer: dict[str, Any]) -> str:
     """`Dense(10, activation='relu')`."""
     settings = [repr(layer[k]) if k in ("units", "filters") else f"{k}={layer[k]!r}" for k in layer
                 if k not in ("type", "params", "output_shape")]
@@ -279,6 +279,7 @@ def judge_training(
     value = compute_metric(threshold.metric, attempt.held_out, predictions)
     budget = exercise.budget_s[backend]
     bound = threshold.minimum if threshold.minimum is not None else threshold.maximum
+    assert bound is not None  # a threshold has a minimum or a maximum (spec.py)
     metrics = {f"test_{threshold.metric}": value, f"required_{threshold.metric}": bound, "train_time_s": reply.duration_s}
     if threshold.reads_training_rows:
         assert training_predictions is not None

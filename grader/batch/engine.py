@@ -15,7 +15,8 @@ from itertools import islice
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from .task import FAULT, Unit, grade_unit
+from .store import FAULT
+from .task import Unit, grade_unit
 
 Done = Callable[[Unit, dict[str, Any]], None]
 _IN_FLIGHT_PER_THREAD = 2  # enough that no worker waits for the next unit
@@ -72,7 +73,8 @@ def run_units(client: Any, units: list[Unit], on_done: Done) -> None:
 def _outcome(future: Any) -> dict[str, Any]:
     """The unit's outcome, or a grader fault when its worker died or the task failed."""
     try:
-        return future.result()
+        outcome: dict[str, Any] = future.result()
+        return outcome
     except Exception as error:  # KilledWorker, a lost connection: the machine's fault, not the student's
         return {"outcome": FAULT, "message": f"the engine lost this grading: {type(error).__name__}: {error}",
                 "report": None, "duration_s": 0.0}

@@ -31,7 +31,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..chapters import PROJECT_ROOT, Chapter, resolve
+from ..chapters import Chapter, resolve
+from ..locations import PROJECT_ROOT
 from ..results import Status
 from ..spec import ExerciseSpec
 from .classroom import ClassPlan, stored_grading

@@ -173,13 +173,15 @@ class GradeStore:
         return [row[0] for row in self._db.execute("SELECT DISTINCT chapter FROM gradings ORDER BY chapter")]
 
     def count(self, chapter: str) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM gradings WHERE chapter = ?", (chapter,)).fetchone()[0]
+        count: int = self._db.execute("SELECT COUNT(*) FROM gradings WHERE chapter = ?", (chapter,)).fetchone()[0]
+        return count
 
 
 def _grading(row: tuple[Any, ...]) -> Grading:
     *fields, report = row
     fields[6] = tuple(fields[6].split(",")) if fields[6] else ()
-    return Grading(*fields, report=report_from_dict(json.loads(report)) if report else None)
+    fields.append(report_from_dict(json.loads(report)) if report else None)  # the last field, as the last column
+    return Grading(*fields)
 
 
 def _now() -> str:

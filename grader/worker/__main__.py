@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import TextIO
 
 
-def _private_channel():
+def _private_channel() -> TextIO:
     """Keep the real stdout for replies and point fd 1 at stderr for everyone else."""
     channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)

@@ -72,7 +72,7 @@ def _call(request: dict[str, Any]) -> dict[str, Any]:
     result = function(**inputs)
     output = Path(request["output"])
     if request["expect"] == "arrays":
-        np.savez(output, **flatten(result))
+        np.savez(output, **flatten(result))  # type: ignore[arg-type]  # numpy's stub: any name might be allow_pickle
         return {}
     if not isinstance(result, keras.Model):
         raise TypeError(N_("{function} should return a keras.Model. Received: {received}").format(
@@ -122,12 +122,14 @@ def _load_entry(source: Path, entry: str) -> Callable[..., Any]:
         exec(compile(padded, filename, "exec"), namespace)
     if entry not in namespace:
         raise NameError(N_("{function} is not defined").format(function=entry))
-    return namespace[entry]
+    function: Callable[..., Any] = namespace[entry]  # anything else fails when called, as in the notebook
+    return function
 
 
 def _remember_lines(filename: str, padded: str) -> None:
     """Register the cell's text so that tracebacks can quote the learner's lines."""
-    cached = linecache.cache.get(filename, (0, None, [], filename))[2]
+    known = linecache.cache.get(filename)
+    cached = known[2] if known is not None and len(known) == 4 else []  # a lazy entry (a 1-tuple) has no lines yet
     lines = padded.splitlines(True)
     merged = [new if new.strip() else old for new, old in zip(lines, cached + [""] * len(lines))]
     merged += cached[len(merged):]
@@ -214,7 +216,7 @@ def _one_line(error: BaseException) -> str:
 def _learner_traceback(error: BaseException, *, every_frame: bool) -> str:
     """The frames from the notebook only (the grader's and Keras's are noise to a learner),
     or every frame with `grader check --full-traceback`."""
-    frames = traceback.extract_tb(error.__traceback__)
+    frames: list[traceback.FrameSummary] = traceback.extract_tb(error.__traceback__)
     if not every_frame:
         frames = [f for f in frames if f.filename.startswith(LEARNER_FILE_PREFIX)]
     lines = traceback.format_list(frames) + traceback.format_exception_only(type(error), error)
