@@ -39,6 +39,13 @@ from .spec import ExerciseSpec
 
 Status = Callable[..., None]  # status(message, advance=False): advance marks one more exercise started
 BackendDone = Callable[[BackendReport], None]
+# Makes a worker: (backend, its folder, sandboxed, limits). The real one is a Python process per backend
+# (grader/runner.py); tests/test_grading.py gives a fake that answers in this process, without Keras.
+WorkerFactory = Callable[[str, Path, bool, Limits], Worker]
+
+
+def real_worker(backend: str, folder: Path, sandboxed: bool, limits: Limits) -> Worker:
+    return Worker(backend, folder, sandboxed=sandboxed, limits=limits)
 
 
 @dataclass
@@ -92,6 +99,7 @@ class Plan:
     memory_bytes: int | None = None  # --memory: overrides the manifest's and the default limit
     reference_cache: Path | None = None  # where the reference's answers are kept; sandboxed runs only
     full_traceback: bool = False  # --full-traceback: the grader's and Keras's frames too, not only the notebook's
+    workers: WorkerFactory = real_worker  # what runs the learner's code, the reference and the inspector
 
     def timeout_for(self, exercise: ExerciseSpec) -> float:
         return self.timeout_s if self.timeout_s is not None else exercise.timeout_s
@@ -138,9 +146,11 @@ def grade_backend(
     with tempfile.TemporaryDirectory(prefix=f"grader-{backend}-") as tmp:
         attempts = [prepare_attempt(plan, exercise, learner_cells, reference_cells) for exercise in runnable]
         limits = plan.limits_for(runnable)
-        learner = Worker(backend, Path(tmp) / "learner", sandboxed=plan.sandboxed, limits=limits)
-        inspector = Worker(backend, Path(tmp) / "inspector", sandboxed=plan.sandboxed, limits=limits)
-        with ReferenceWorker(backend, Path(tmp) / "reference", reference_cells, plan.seed) as worker, \
+        learner = plan.workers(backend, Path(tmp) / "learner", plan.sandboxed, limits)
+        inspector = plan.workers(backend, Path(tmp) / "inspector", plan.sandboxed, limits)
+        # The reference is trusted code: never jailed, never limited.
+        reference_worker = plan.workers(backend, Path(tmp) / "reference", False, Limits())
+        with ReferenceWorker(backend, Path(tmp) / "reference", reference_cells, plan.seed, reference_worker) as worker, \
                 ModelInspector(inspector) as models:
             reference = _with_cache(plan, backend, worker)
             helpers = _Helpers(inspector, worker, reference) if plan.sandboxed else None

@@ -41,8 +41,8 @@ class Reference(Protocol):
 class ReferenceWorker:
     """A worker running the chapter's reference code for one backend and one run seed."""
 
-    def __init__(self, backend: str, folder: Path, cells: list[Cell], seed: int) -> None:
-        self.worker = Worker(backend, folder)
+    def __init__(self, backend: str, folder: Path, cells: list[Cell], seed: int, worker: Worker | None = None) -> None:
+        self.worker = worker if worker is not None else Worker(backend, folder)
         self.folder = folder
         self.cells = cells
         self.seed = seed

@@ -1,6 +1,6 @@
 """Grading's cost against running the solved notebook, per chapter and backend, in paired runs.
 
-    .venv/bin/python tools/benchmark_grading.py --chapters 3 4 --backends jax --rounds 1
+    .venv/bin/python tools/benchmark_grading.py --chapters chapter3a chapter4 --backends jax --rounds 1
 
 For each chapter and backend it times, one right after the other on the same machine state:
 - `grader check chapterN --solutions --backend B --seed S` with an empty reference cache (cold),
@@ -25,7 +25,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from grader.build import write_solved
-from grader.chapters import PROJECT_ROOT, resolve
+from grader.chapters import PROJECT_ROOT, discover, resolve
 
 
 def time_grading(chapter: str, backend: str, seed: int, sandbox: str, cache: Path) -> float:
@@ -51,13 +51,13 @@ def time_notebook(path: Path, backend: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chapters", nargs="+", type=int, default=list(range(1, 9)))
+    parser.add_argument("--chapters", nargs="+", default=[c.name for c in discover()], help="e.g. chapter3a chapter4")
     parser.add_argument("--backends", nargs="+", default=["jax", "tensorflow", "torch"])
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--sandbox", default="require")
     options = parser.parse_args()
-    chapters = [resolve(str(number)) for number in options.chapters]
+    chapters = [resolve(name) for name in options.chapters]
     with tempfile.TemporaryDirectory() as tmp:
         solved = dict(zip((c.name for c in chapters), write_solved(chapters, Path(tmp))))
         print("| chapter | backend | cold (s) | warm (s) | notebook (s) | cold / notebook | warm / notebook |")
