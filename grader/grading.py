@@ -33,7 +33,8 @@ from .inspector import ModelInspector
 from .reference import Reference, ReferenceFailure, ReferenceWorker
 from .reference_cache import CachedReference, ReferenceCache
 from .results import BackendReport, ExerciseResult, RunReport
-from .runner import Reply, Worker, WorkerError, call_request, fastest_reply
+from .protocol import call_request
+from .runner import Reply, Worker, WorkerError, fastest_reply
 from .sandbox import Limits
 from .spec import ExerciseSpec
 

@@ -16,11 +16,14 @@ held-out part stays with the grader.
 from __future__ import annotations
 
 import zlib
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
-from . import data, text
+import course_data
+from course_data import CORPORA
+
 from .spec import DataSplit, ExerciseSpec
 
 Arrays = dict[str, np.ndarray]
@@ -53,7 +56,7 @@ def generate_inputs(exercise: ExerciseSpec, seed: int, dims: dict[str, Any] | No
 def _generate(name: str, rule: dict[str, Any], dims: dict[str, int], rng: np.random.Generator,
               earlier: Arrays) -> np.ndarray:
     if "sentences" in rule:
-        corpus = data.CORPORA[rule["sentences"]]()
+        corpus = CORPORA[rule["sentences"]]()
         rows = rng.choice(len(corpus), size=_shape([rule["rows"]], dims, rng)[0], replace=False)
         return corpus[np.sort(rows)]
     if "perturb" in rule:
@@ -114,39 +117,12 @@ def _per_column(value: float | list[float], shape: tuple[int, ...], rng: np.rand
 
 
 def split_dataset(split: DataSplit, seed: int) -> tuple[Arrays, Arrays]:
-    """A real dataset split into the learner's part and the held-out test part.
+    """A manifest's `data` split of a real dataset: the learner's part and the held-out test part.
 
-    Rows are shuffled by `seed`, or, for a time series (`shuffle = false`),
-    kept in time order: training first, then validation, then test.
-
-    Returns:
-        `({x_train, y_train, x_val, y_val}, {x_test, y_test})`. With
-        `standardize`, values are scaled with training-split statistics only.
+    The rule is the course's own (course_data.split), which chapter 8 shows learners.
     """
-    features, labels = data.TRAINING_SETS[split.dataset]()
-    if split.window:
-        features, labels = series_windows(labels, split.window)
-    n = len(features)
-    n_test, n_val = round(split.test_fraction * n), round(split.val_fraction * n)
-    if split.shuffle:
-        order = np.random.default_rng(seed).permutation(n)
-        parts = {"test": order[:n_test], "val": order[n_test : n_test + n_val], "train": order[n_test + n_val :]}
-    else:
-        parts = {"train": np.arange(n - n_test - n_val), "val": np.arange(n - n_test - n_val, n - n_test),
-                 "test": np.arange(n - n_test, n)}
-    x = {part: features[rows] for part, rows in parts.items()}
-    y = {part: labels[rows] for part, rows in parts.items()}
-    if split.standardize:
-        x, y = _standardize(x, y, series=bool(split.window))
-    if split.vocabulary:
-        # The vocabulary comes from the training texts only, as a deployed model's would.
-        vocabulary = text.build_vocabulary(x["train"], split.vocabulary)
-        x = {part: text.encode(texts, vocabulary, split.length) for part, texts in x.items()}
-    if split.pad_test:
-        # Longer padding than in training: a model that ignores its mask reads zeros as frames.
-        x["test"] = np.pad(x["test"], [(0, 0), (0, split.pad_test)] + [(0, 0)] * (x["test"].ndim - 2))
-    learner = {"x_train": x["train"], "y_train": y["train"], "x_val": x["val"], "y_val": y["val"]}
-    return learner, {"x_test": x["test"], "y_test": y["test"]}
+    options = {f.name: getattr(split, f.name) for f in fields(split) if f.name != "dataset"}
+    return course_data.split(split.dataset, seed, **options)
 
 
 def random_label_split(learner: Arrays, test_rows: int, seed: int) -> tuple[Arrays, Arrays]:
@@ -167,29 +143,3 @@ def random_label_split(learner: Arrays, test_rows: int, seed: int) -> tuple[Arra
     arrays = {f"{kind}_{part}": (x if kind == "x" else y)[part] for part in sizes for kind in "xy"}
     return ({k: v for k, v in arrays.items() if not k.endswith("_test")},
             {k: v for k, v in arrays.items() if k.endswith("_test")})
-
-
-def series_windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Windows of `window` past values (n, window, 1) and the value that follows each (n,)."""
-    values = np.asarray(values, dtype="float32")
-    starts = np.arange(len(values) - window)
-    windows = values[starts[:, None] + np.arange(window)[None, :]]
-    return windows[..., None], values[starts + window]
-
-
-def _standardize(x: Arrays, y: Arrays, *, series: bool) -> tuple[Arrays, Arrays]:
-    """Scale with training statistics: per column for tables, one scale for a series (targets too),
-    per feature over the real frames of zero-padded sequences (the padding stays 0, for masking)."""
-    if x["train"].ndim == 3 and not series:
-        frames = x["train"][np.any(x["train"] != 0, axis=-1)]
-        mean, std = frames.mean(axis=0), frames.std(axis=0)
-        std = np.where(std > 0, std, 1.0)
-        return {part: np.where(np.any(v != 0, axis=-1, keepdims=True), (v - mean) / std, 0).astype("float32")
-                for part, v in x.items()}, y
-    axis = None if series else 0
-    mean, std = x["train"].mean(axis=axis), x["train"].std(axis=axis)
-    std = np.where(std > 0, std, 1.0)
-    x = {part: ((values - mean) / std).astype("float32") for part, values in x.items()}
-    if series:
-        y = {part: ((values - mean) / std).astype("float32") for part, values in y.items()}
-    return x, y

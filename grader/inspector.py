@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .i18n import _
+from .protocol import describe_request, predict_request
 from .runner import Worker
 from .spec import ExerciseSpec
 
@@ -42,7 +43,7 @@ class ModelInspector:
         if isinstance(model, str):
             return model
         output = self.folder / f"{exercise.id}-yours.json"
-        reply = self.worker.request({"task": "describe", "model": str(model), "output": str(output)}, _LOAD_TIMEOUT_S)
+        reply = self.worker.request(describe_request(model=model, output=output), _LOAD_TIMEOUT_S)
         if not reply.ok:
             return reply.error
         try:
@@ -61,8 +62,7 @@ class ModelInspector:
         inputs = self.folder / f"{exercise.id}-{split}.npz"
         np.savez(inputs, **{f"x_{split}": rows[f"x_{split}"]})  # type: ignore[arg-type]  # numpy's stub: any name might be allow_pickle
         output = self.folder / f"{exercise.id}-{split}-predictions.npz"
-        request = {"task": "predict", "model": str(model), "inputs": str(inputs), "input_key": f"x_{split}",
-                   "output": str(output)}
+        request = predict_request(model=model, inputs=inputs, input_key=f"x_{split}", output=output)
         reply = self.worker.request(request, _LOAD_TIMEOUT_S)
         if not reply.ok:
             return reply.error

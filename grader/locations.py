@@ -1,8 +1,9 @@
 """Where the course's own files are: beside the package in a checkout, inside it in an installed wheel.
 
 A checkout (and an editable install) keeps `solutions/`, `course/` and `datasets/` in the repository,
-beside `grader/`. A wheel (`pip install .`) carries copies of them in `grader/_course/` (see
-`force-include` in pyproject.toml); the sandbox hides that folder from learner code (grader/sandbox.py).
+beside `grader/`. A wheel (`pip install .`) carries copies of the first two in `grader/_course/` and of
+the datasets in `course_data/_datasets/` (see `force-include` in pyproject.toml); the sandbox hides both
+folders from learner code (grader/sandbox.py).
 """
 
 from __future__ import annotations

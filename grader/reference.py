@@ -18,7 +18,8 @@ import numpy as np
 from .i18n import _
 from .inputs import exercise_seed
 from .notebook import Cell, extract, snippets_to_json
-from .runner import Reply, Worker, call_request, fastest_reply
+from .protocol import call_request
+from .runner import Reply, Worker, fastest_reply
 from .spec import ExerciseSpec
 
 

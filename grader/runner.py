@@ -9,7 +9,6 @@ The next request starts a fresh worker.
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import secrets
@@ -20,9 +19,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Callable
 
-from . import sandbox
+from . import protocol, sandbox
 from .i18n import _
 
 STARTUP_TIMEOUT_S = 240.0
@@ -49,21 +48,6 @@ class Reply:
     @property
     def error(self) -> str:
         return str(self.data.get("error", ""))
-
-
-def call_request(
-    *, source: Path, entry: str, inputs: Path, output: Path, expect: str, seed: int,
-    probe: str = "", probe_source: Path | None = None, full_traceback: bool = False,
-) -> dict[str, Any]:
-    """A worker request that runs `entry` (through `probe`, if any) on the inputs in a file.
-
-    An error's traceback comes back with the notebook's frames only, or every frame with `full_traceback`.
-    """
-    return {
-        "task": "call", "source": str(source), "entry": entry, "inputs": str(inputs), "output": str(output),
-        "expect": expect, "seed": seed, "probe": probe, "probe_source": str(probe_source or ""),
-        "full_traceback": full_traceback,
-    }
 
 
 def fastest_reply(worker: Worker, request: dict[str, Any], repeats: int, timeout_s: float) -> Reply:
@@ -170,12 +154,12 @@ class Worker:
         if self.running and self.environment:
             return self.environment
         self.launch()
-        hello = self._next_reply(STARTUP_TIMEOUT_S)
-        if not isinstance(hello, dict) or "hello" not in hello:  # output ended, or "timeout"
+        hello = self._next_reply(STARTUP_TIMEOUT_S, protocol.read_hello)
+        if not isinstance(hello, dict):  # output ended, or "timeout"
             self.stop()
             did_not_start = _("the {backend} worker did not start: {log}")
             raise WorkerError(did_not_start.format(backend=self.backend, log=self.log_tail() or _("no output")))
-        self.environment = hello["hello"]
+        self.environment = hello
         return self.environment
 
     def _command(self) -> tuple[list[str], dict[str, str]]:
@@ -201,11 +185,11 @@ class Worker:
         nonce = secrets.token_hex(8)
         started = time.perf_counter()
         try:
-            self._process.stdin.write(json.dumps({**payload, "nonce": nonce}) + "\n")
+            self._process.stdin.write(protocol.request_line(payload, nonce))
             self._process.stdin.flush()
         except BrokenPipeError:
             pass  # the worker died; _next_reply sees the end of its output
-        answer = self._next_reply(timeout_s, nonce)
+        answer = self._next_reply(timeout_s, lambda line: protocol.read_reply(line, nonce))
         duration = time.perf_counter() - started
         if isinstance(answer, str):  # "timeout"
             self.stop()
@@ -252,12 +236,9 @@ class Worker:
         lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
         return "\n".join(lines[-_LOG_TAIL_LINES:])
 
-    def _next_reply(self, timeout_s: float, nonce: str | None = None) -> dict[str, Any] | str | None:
-        """The reply to the request marked `nonce`, "timeout", or None when the worker's output ended.
-
-        Lines without the right nonce (anything the code under test managed to
-        write to the reply channel) are ignored.
-        """
+    def _next_reply(self, timeout_s: float, read: Callable[[str], dict[str, Any] | None]) -> dict[str, Any] | str | None:
+        """The first line that `read` accepts (protocol.read_reply: the one with our nonce), "timeout", or None
+        when the worker's output ended. Anything else the code under test managed to write there is ignored."""
         deadline = time.monotonic() + timeout_s
         while True:
             try:
@@ -266,11 +247,8 @@ class Worker:
                 return "timeout"
             if line is None:
                 return None
-            try:
-                reply = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(reply, dict) and (nonce is None or reply.pop("nonce", None) == nonce):
+            reply = read(line)
+            if reply is not None:
                 return reply
 
     def _death_notice(self) -> str:

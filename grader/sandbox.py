@@ -29,8 +29,12 @@ import uuid
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import course_data
+
 from . import locations
 from .i18n import N_, _
+
+_COURSE_DATA = Path(course_data.__file__).resolve().parent  # bound for the notebooks' imports; its files masked
 
 MODES = ("auto", "require", "off")
 LIMITS_VARIABLE = "GRADER_LIMITS"  # read by the worker at start-up (grader/worker/__main__.py)
@@ -205,7 +209,7 @@ def _python_binds(environment: dict[str, str]) -> list[str]:
 def _python_roots(environment: dict[str, str]) -> set[Path]:
     import grader
 
-    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(grader.__file__).resolve().parent}
+    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(grader.__file__).resolve().parent, _COURSE_DATA}
     roots |= {link.parent for link in _symlink_chain(Path(sys.executable))}
     roots |= {Path(entry) for entry in environment.get("PYTHONPATH", "").split(os.pathsep) if entry}
     roots |= {Path(p) for p in sys.path if p and Path(p).is_dir() and "site-packages" in p}
@@ -227,7 +231,7 @@ def visible_inside(path: Path) -> bool:
     system = {Path("/") / top for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "sys")}
     roots = {root.resolve() for root in system | _python_roots(environment) if root.exists()}
     target = path.resolve()
-    if locations.INSTALLED and (target == locations.PACKAGED_COURSE or locations.PACKAGED_COURSE in target.parents):
+    if any(target == hidden or hidden in target.parents for hidden in _packaged_files()):
         return False
     return any(target == root or root in target.parents for root in roots)
 
@@ -245,8 +249,13 @@ def _reveals_the_project(root: Path) -> bool:
 
 
 def _course_mask() -> list[str]:
-    """An installed wheel's solutions, notebooks and datasets, behind an empty folder."""
-    return ["--tmpfs", str(locations.PACKAGED_COURSE)] if locations.INSTALLED else []
+    """An installed wheel's solutions, notebooks and datasets, behind empty folders."""
+    return [option for folder in _packaged_files() for option in ("--tmpfs", str(folder))]
+
+
+def _packaged_files() -> list[Path]:
+    """Where an installed wheel keeps the course's files: the solutions and notebooks, and the datasets."""
+    return [folder for folder in (locations.PACKAGED_COURSE, _COURSE_DATA / "_datasets") if folder.is_dir()]
 
 
 def _outermost(paths: set[Path]) -> set[Path]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, TypeVar
 import numpy as np
 import tomllib
 
-from .data import CORPORA, TRAINING_SETS
+from course_data import CORPORA, TRAINING_SETS
 from .metrics import METRICS
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class DataSplit:
     standardize: bool = False
     shuffle: bool = True
     window: int = 0
-    vocabulary: int = 0  # texts: encode with this many vocabulary entries (grader/text.py)...
+    vocabulary: int = 0  # texts: encode with this many vocabulary entries (course_data/text.py)...
     length: int = 0  # ...into sequences of this length
     pad_test: int = 0  # sequences: this many more padding steps in the held-out split
 

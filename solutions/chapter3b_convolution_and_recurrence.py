@@ -37,7 +37,7 @@ import numpy as np
 from keras import ops
 
 from grader import check
-from grader.data import load_mnist_5k, load_sunspots
+from course_data import load_mnist_5k, load_sunspots
 
 print("Keras", keras.__version__, "on", keras.backend.backend())
 

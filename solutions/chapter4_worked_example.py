@@ -34,7 +34,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from grader import check
-from grader.data import PIMA_FEATURES, load_pima
+from course_data import PIMA_FEATURES, load_pima
 
 print("Keras", keras.__version__, "on", keras.backend.backend())
 

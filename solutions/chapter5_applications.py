@@ -43,8 +43,7 @@ import numpy as np
 from keras import ops
 
 from grader import check
-from grader.data import load_bible_pairs, load_rotten_tomatoes, load_spoken_digit_lengths, load_spoken_digits
-from grader.text import build_vocabulary, encode, tokenize
+from course_data import build_vocabulary, encode, load_bible_pairs, load_rotten_tomatoes, load_spoken_digit_lengths, load_spoken_digits, tokenize
 
 print("Keras", keras.__version__, "on", keras.backend.backend())
 
@@ -357,7 +356,7 @@ def train_sentiment_classifier(x_train, y_train, x_val, y_val):
 # %%
 order = np.random.default_rng(1).permutation(len(texts))
 train_rows, val_rows, test_rows = order[:7500], order[7500:8500], order[8500:]
-# The grader's own encoder (grader/text.py) follows the rules of 5.2: a vocabulary from the training
+# The grader's own encoder (course_data/text.py) follows the rules of 5.2: a vocabulary from the training
 # texts, then every split encoded with it.
 review_vocabulary = build_vocabulary(texts[train_rows], max_tokens=10_000)
 review_ids = encode(texts, review_vocabulary, length=40)

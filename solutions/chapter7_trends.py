@@ -44,7 +44,7 @@ import keras
 import numpy as np
 
 from grader import check
-from grader.data import load_mnist_5k
+from course_data import load_mnist_5k
 
 # keras.distribution is implemented for JAX (and partly TensorFlow), not for PyTorch.
 devices = "n/a on PyTorch" if keras.backend.backend() == "torch" else len(keras.distribution.list_devices())

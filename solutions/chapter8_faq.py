@@ -35,9 +35,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from grader import check
-from grader.data import load_pima
-from grader.inputs import split_dataset
-from grader.spec import DataSplit
+from course_data import load_pima, split
 
 print("Keras", keras.__version__, "on", keras.backend.backend())
 
@@ -355,7 +353,7 @@ plt.show()
 # 256 units, about 68,000 parameters), trained for 60 epochs without any brake:
 
 # %%
-learner_part, _ = split_dataset(DataSplit("pima", test_fraction=0.2, val_fraction=0.2, standardize=True), seed=0)
+learner_part, _ = split("pima", seed=0, test_fraction=0.2, val_fraction=0.2, standardize=True)
 x_train, y_train, x_val, y_val = (learner_part[k] for k in ("x_train", "y_train", "x_val", "y_val"))
 
 

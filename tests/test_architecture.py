@@ -12,10 +12,10 @@ import pytest
 
 GRADER = Path(__file__).resolve().parents[1] / "grader"
 FRAMEWORKS = ("keras", "tensorflow", "torch", "jax")
-# The core, and the foundation it may use: the course data (the names of datasets and corpora a manifest
-# may use) and the language its messages are worded in.
+# The core, and the foundation it may use: the language its messages are worded in. (The course's data, the
+# names of datasets and corpora a manifest may use, is a package of its own: course_data.)
 CORE = {"spec", "compare", "metrics", "results", "calibration"}
-CORE_MAY_IMPORT = CORE | {"data", "text", "i18n"}
+CORE_MAY_IMPORT = CORE | {"i18n"}
 
 
 def grader_modules() -> list[str]:
@@ -53,8 +53,23 @@ def _grader_imports(path: Path) -> set[str]:
     return imported
 
 
-def test_the_language_module_imports_nothing_of_the_grader():
-    assert _grader_imports(GRADER / "i18n.py") == set()
+@pytest.mark.parametrize("module", ["i18n", "protocol"])
+def test_the_foundation_imports_nothing_of_the_grader(module):
+    # i18n words messages everywhere; protocol is shared by the grader and its workers.
+    assert _grader_imports(GRADER / f"{module}.py") == set()
+
+
+def test_the_course_data_package_imports_numpy_and_the_standard_library_only():
+    # The notebooks import it; it must never pull the grader (or a framework) into a learner's kernel.
+    imported = set()
+    for path in (GRADER.parent / "course_data").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add((node.module or "").split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"__future__"}
+    assert third_party == {"numpy"}, third_party
 
 
 @pytest.mark.parametrize("module", sorted(CORE))

@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 from grader.chapters import resolve
-from grader.data import load_rotten_tomatoes
-from grader.text import build_vocabulary, encode
+from course_data import build_vocabulary, encode, load_rotten_tomatoes
 from helpers import messages, solution_cell, statuses
 
 CHAPTER5 = resolve("chapter5")
@@ -44,7 +43,7 @@ def test_the_chrf_reference_equals_sacrebleu(hypotheses, references, score):
 
 
 def test_the_graders_text_encoder_follows_the_contract_of_exercise_5_2():
-    """5.3's inputs are encoded by grader/text.py; the learner implements the same rules in 5.2."""
+    """5.3's inputs are encoded by course_data/text.py; the learner implements the same rules in 5.2."""
     texts = load_rotten_tomatoes()[0][:2000]
     vocabulary, ids = reference("vectorize")(texts, 3000, 25)
     assert vocabulary == build_vocabulary(texts, 3000)

@@ -1,4 +1,4 @@
-"""Tests for grader.data: the shipped datasets match their manifest and load as documented."""
+"""Tests for course_data.datasets: the shipped datasets match their manifest and load as documented."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import data
+from course_data import datasets as data
 
 DATASET_NAMES = ("bible_en_es", "mnist_5k", "pima", "rotten_tomatoes", "spoken_digits", "sunspots")
 
 
 @pytest.fixture
 def datasets_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point grader.data at a private copy of datasets/ that a test may damage."""
+    """Point course_data at a private copy of datasets/ that a test may damage."""
     copy = tmp_path / "datasets"
     shutil.copytree(data.DATASETS_DIR, copy, ignore=shutil.ignore_patterns("build"))
     monkeypatch.setattr(data, "DATASETS_DIR", copy)

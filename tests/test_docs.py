@@ -19,7 +19,7 @@ import typer
 from grader.build import BEGIN, END, REFERENCE_ONLY, learner_notebook, read_source, solved_notebook
 from grader.chapters import PROJECT_ROOT, Chapter, discover, resolve
 from grader.cli import app
-from grader.data import all_datasets
+from course_data import all_datasets
 
 sys.path.insert(0, str(PROJECT_ROOT / "docs" / "hooks"))
 import threshold_pages  # noqa: E402  (docs/hooks/threshold_pages.py)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.inputs import exercise_seed, generate_inputs, series_windows, split_dataset
+from course_data import series_windows
+from grader.inputs import exercise_seed, generate_inputs, split_dataset
 from grader.spec import DataSplit, ExerciseSpec
 
 

@@ -1,7 +1,7 @@
 """A wheel install, not editable: the course travels inside the package, and the sandbox still hides it.
 
-`pip install .` puts the grader in site-packages with its solutions, notebooks and datasets in
-`grader/_course/` (grader/locations.py). These tests build the real wheel, install it into a folder
+`pip install .` puts the grader in site-packages with its solutions and notebooks in `grader/_course/`
+(grader/locations.py), and the course's data package beside it with the datasets in `course_data/_datasets/`. These tests build the real wheel, install it into a folder
 of its own (no dependencies: this environment's Keras and backends serve), and grade from a folder
 that is not the repository.
 """
@@ -24,13 +24,14 @@ PEEK_AT_THE_COURSE = '''
 # %%
 import pathlib
 
+import course_data
 import grader
 
 
 # %%
 def prepare_data(features, labels, seed):
-    course = pathlib.Path(grader.__file__).parent / "_course"
-    found = sorted(str(p.relative_to(course)) for p in course.rglob("*"))
+    folders = (pathlib.Path(grader.__file__).parent / "_course", pathlib.Path(course_data.__file__).parent / "_datasets")
+    found = sorted(str(p.relative_to(folder)) for folder in folders for p in folder.rglob("*"))
     raise RuntimeError(f"found {len(found)} course files: {found[:2]}")
 '''
 
@@ -45,7 +46,8 @@ def installed(tmp_path_factory) -> Path:
     (wheel,) = (folder / "dist").glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "grader/_course/solutions/chapter4_worked_example.py" in names
-    assert "grader/_course/datasets/pima/pima.csv" in names and not any(n.startswith("tests/") for n in names)
+    assert "course_data/_datasets/pima/pima.csv" in names and not any(n.startswith("tests/") for n in names)
+    assert "course_data/splits.py" in names and "grader/locale/zh/grader.po" in names
     subprocess.run([*pip, "install", "--no-deps", "--target", folder / "site", wheel], check=True, timeout=300)
     return folder
 

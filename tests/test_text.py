@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.text import build_vocabulary, encode, tokenize
+from course_data import build_vocabulary, encode, tokenize
 
 
 def test_words_are_lower_case_without_punctuation():

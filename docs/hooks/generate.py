@@ -39,7 +39,7 @@ if str(PROJECT_ROOT) not in sys.path:  # `mkdocs` may run from anywhere; the gra
 from grader import example_outputs, i18n  # noqa: E402
 from grader.build import notebook_text  # noqa: E402
 from grader.chapters import Chapter, discover  # noqa: E402
-from grader.data import all_datasets  # noqa: E402
+from course_data import all_datasets  # noqa: E402
 
 import reference_pages  # noqa: E402  (beside this file; MkDocs puts its folder on sys.path)
 import threshold_pages  # noqa: E402

@@ -12,11 +12,11 @@ from typing import Any, Callable, Iterable, Iterator
 import typer
 
 import grader.cli
-import grader.data
+import course_data
 from grader import i18n
 from grader.chapters import Chapter
 from grader.i18n import _
-from grader.data import DatasetInfo
+from course_data import DatasetInfo
 
 PageOf = Callable[[Chapter], str]
 GENERATED = "<!-- Generated at build time by docs/hooks/generate.py: edit the source named above, not this page. -->"
@@ -187,7 +187,7 @@ def datasets_index(datasets: Iterable[DatasetInfo]) -> str:
         "",
         GENERATED.replace("the source named above", "datasets/manifest.toml"),
         "",
-        "The course ships small real datasets in `datasets/`; nothing is downloaded. `grader.data` checks "
+        "The course ships small real datasets in `datasets/`; nothing is downloaded. `course_data` checks "
         "each file against the sha256 in `datasets/manifest.toml` before loading it.",
         "",
         "| Dataset | Rows | Size | Source | Used by |",
@@ -208,8 +208,8 @@ def dataset_page(info: DatasetInfo, chapters: list[Chapter], page_of: PageOf) ->
         f"[{name}](../../{page_of(pages[name])})" if name in pages else name for name in users
     )
     loader = f"load_{info.name}"
-    loads_with = f" (load it with `grader.data.{loader}()`)" if hasattr(grader.data, loader) else ""
-    file = info.file.relative_to(grader.data.DATASETS_DIR).as_posix()
+    loads_with = f" (load it with `course_data.{loader}()`)" if hasattr(course_data, loader) else ""
+    file = info.file.relative_to(course_data.DATASETS_DIR).as_posix()
     return "\n".join([
         f"# {info.title}",
         "",

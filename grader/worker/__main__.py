@@ -14,6 +14,8 @@ import os
 import sys
 from typing import TextIO
 
+from .. import protocol
+
 
 def _private_channel() -> TextIO:
     """Keep the real stdout for replies and point fd 1 at stderr for everyone else."""
@@ -32,11 +34,10 @@ def main() -> None:
     channel = _private_channel()
     from . import tasks  # imports Keras: after the redirect, so its chatter goes to the log
 
-    channel.write(json.dumps({"hello": tasks.environment()}) + "\n")
+    channel.write(protocol.hello_line(tasks.environment()))
     for line in sys.stdin:
         request = json.loads(line)
-        reply = tasks.handle(request)
-        channel.write(json.dumps({**reply, "nonce": request.get("nonce")}) + "\n")
+        channel.write(protocol.reply_line(tasks.handle(request), request.get("nonce")))
 
 
 if __name__ == "__main__":

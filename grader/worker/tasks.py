@@ -19,6 +19,7 @@ from typing import Any, Callable
 import keras
 import numpy as np
 
+from .. import protocol
 from ..i18n import N_  # messages are marked for the catalogue; the grader words them again (i18n.reworded)
 from .architecture import describe_model
 from .outputs import flatten
@@ -54,11 +55,11 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
         "describe": _describe,
     }
     try:
-        return {"status": "ok", **handlers[request["task"]](request)}
+        return {"status": protocol.OK, **handlers[request["task"]](request)}
     except NotImplementedError as error:
-        return {"status": "not implemented", "error": str(error)}
+        return {"status": protocol.NOT_IMPLEMENTED, "error": str(error)}
     except Exception as error:  # the code under test may raise anything
-        return {"status": "error", "error": _one_line(error),
+        return {"status": protocol.ERROR, "error": _one_line(error),
                 "traceback": _learner_traceback(error, every_frame=bool(request.get("full_traceback")))}
 
 

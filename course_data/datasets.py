@@ -1,12 +1,12 @@
 """Load the small real datasets that ship with the course, checked against their checksums.
 
-The files live in the repository's ``datasets/`` folder and are described by
-``datasets/manifest.toml`` (source, licence, citation, sha256). Nothing is
-downloaded: a missing or altered file raises :class:`DatasetError` naming the
-command that rebuilds it.
+The files live in the repository's ``datasets/`` folder (an installed wheel carries them in
+``course_data/_datasets/``) and are described by ``datasets/manifest.toml`` (source, licence,
+citation, sha256). Nothing is downloaded: a missing or altered file raises :class:`DatasetError`
+naming the command that rebuilds it.
 
 Example:
-    >>> from grader.data import load_pima
+    >>> from course_data import load_pima
     >>> features, labels = load_pima()
     >>> features.shape, labels.shape
     ((768, 8), (768,))
@@ -26,9 +26,9 @@ import numpy as np
 
 import tomllib
 
-from .locations import PROJECT_ROOT
-
-DATASETS_DIR: Path = PROJECT_ROOT / "datasets"
+# A wheel carries the files inside the package; a checkout keeps them beside it, in the repository.
+_PACKAGED = Path(__file__).resolve().parent / "_datasets"
+DATASETS_DIR: Path = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "datasets"
 MANIFEST_NAME = "manifest.toml"
 
 PIMA_FEATURES: tuple[str, ...] = (
