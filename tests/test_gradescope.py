@@ -67,7 +67,8 @@ def test_the_bundle_holds_what_gradescope_runs_and_nothing_of_the_course_staff(b
     assert "bubblewrap" in scripts["setup.sh"] and '-e "project[jax]"' in scripts["setup.sh"]
     assert config == BundleConfig("chapter1", ("1.1", "1.2", "1.3"), ("jax",), int(SEED))
     assert "project/solutions/chapter1_background.py" in entries and "project/grader/sandbox.py" in entries
-    assert not [name for name in entries if name.startswith(("project/tests", "project/.git", "project/course"))]
+    assert "project/course_data/datasets.py" in entries  # the grader imports it
+    assert not [name for name in entries if name.startswith(("project/tests/", "project/.git", "project/course/"))]
     assert not [name for name in entries if "/solutions/" in name and "chapter1" not in name]
     assert not [name for name in entries if "__pycache__" in name]
 

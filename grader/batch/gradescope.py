@@ -85,9 +85,9 @@ def write_bundle(chapter: Chapter, config: BundleConfig, out: Path) -> int:
 
 
 def _project_files(chapter: Chapter) -> dict[str, Path]:
-    """What grading needs of the project: the grader, this chapter's solutions, the datasets; no tests, no git."""
+    """What grading needs: the grader, course_data, the datasets, this chapter's solutions; no tests, no git."""
     files = {name: PROJECT_ROOT / name for name in ("pyproject.toml", "README.md", "constraints/cpu.txt")}
-    for folder in ("grader", "datasets"):
+    for folder in ("grader", "course_data", "datasets"):
         for path in sorted((PROJECT_ROOT / folder).rglob("*")):
             if path.is_file() and not _SKIPPED_PARTS & set(path.parts) and path.suffix != ".pyc":
                 files[path.relative_to(PROJECT_ROOT).as_posix()] = path
