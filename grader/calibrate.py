@@ -23,7 +23,7 @@ from rich.table import Table
 
 from . import calibration as calibration_file
 from .chapters import Chapter
-from .grading import Plan, judge_attempt, prepare_attempt, run_learner
+from .grading import Plan, judge_attempt, prepare, run_learner
 from .inspector import ModelInspector
 from .reference import ReferenceWorker
 from .notebook import Cell, read_code_cells
@@ -120,10 +120,10 @@ def _measure(chapter: Chapter, exercise: ExerciseSpec, backend: str, seeds: list
         for seed in seeds:
             progress(f"{exercise.id} on {backend}: training with seed {seed}", advance=True)
             plan = Plan(chapter, (exercise,), chapter.source, seed)
-            attempt = prepare_attempt(plan, exercise, cells, cells)
+            prepared = prepare(plan, exercise, cells, cells)
             with Worker(backend, Path(tmp) / f"learner-{seed}") as learner:  # cold, like a real check
                 environment = learner.start()
-                run_learner(plan, learner, attempt)
+                attempt = run_learner(plan, learner, prepared)
             attempts.append((plan, attempt))
         progress(f"{exercise.id} on {backend}: evaluating {len(seeds)} models")
         with ReferenceWorker(backend, Path(tmp) / "reference", cells, seeds[0]) as reference:

@@ -49,23 +49,56 @@ def real_worker(backend: str, folder: Path, sandboxed: bool, limits: Limits) -> 
     return Worker(backend, folder, sandboxed=sandboxed, limits=limits)
 
 
-@dataclass
-class Attempt:
-    """The learner's side of one exercise on one backend."""
+@dataclass(frozen=True)
+class Prepared:
+    """What is sent (stage 1): the learner's code for one exercise and the inputs of every trial, drawn here."""
 
     exercise: ExerciseSpec
     source: str = ""
     probe_source: str = ""
-    inputs: list[dict[str, np.ndarray]] = field(default_factory=list)
+    inputs: tuple[dict[str, np.ndarray], ...] = ()
     speed_inputs: dict[str, np.ndarray] = field(default_factory=dict)
-    replies: list[Reply] = field(default_factory=list)
-    outputs: list[Path] = field(default_factory=list)
-    speed_reply: Reply | None = None
-    held_out: dict[str, np.ndarray] = field(default_factory=dict)
+    held_out: dict[str, np.ndarray] = field(default_factory=dict)  # a training exercise's test rows, kept here
     random_held_out: dict[str, np.ndarray] = field(default_factory=dict)  # the random-label run's fresh rows
     missing: str = ""
     holds_stub: bool = False  # the learner's code still has the generated stub's line
     left_out: tuple[str, ...] = ()  # top-level statements on the names it uses that the grader did not run
+
+    @property
+    def worked_on(self) -> bool:
+        """Whether the learner's code exists and no longer holds the stub's line (a guess, for planning only)."""
+        return not self.missing and not self.holds_stub
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What came back (stage 2): the learner's replies and output files for a prepared exercise. The verdict
+    (stage 3) is computed from it, here, by grader/verdict.py."""
+
+    prepared: Prepared
+    replies: tuple[Reply, ...] = ()
+    outputs: tuple[Path, ...] = ()
+    speed_reply: Reply | None = None
+
+    @property
+    def exercise(self) -> ExerciseSpec:
+        return self.prepared.exercise
+
+    @property
+    def inputs(self) -> tuple[dict[str, np.ndarray], ...]:
+        return self.prepared.inputs
+
+    @property
+    def held_out(self) -> dict[str, np.ndarray]:
+        return self.prepared.held_out
+
+    @property
+    def random_held_out(self) -> dict[str, np.ndarray]:
+        return self.prepared.random_held_out
+
+    @property
+    def missing(self) -> str:
+        return self.prepared.missing
 
     @property
     def duration_s(self) -> float:
@@ -73,18 +106,12 @@ class Attempt:
         return sum(reply.duration_s for reply in self.replies)
 
     @property
-    def succeeded(self) -> bool:
-        replies = self.replies + ([self.speed_reply] if self.speed_reply else [])
-        return not self.missing and bool(self.replies) and all(reply.ok for reply in replies)
-
-    @property
-    def worked_on(self) -> bool:
-        """Whether the learner's code exists and no longer holds the stub's line (a guess, for planning only)."""
-        return not self.missing and not self.holds_stub
-
-    @property
     def all_replies(self) -> list[Reply]:
-        return self.replies + ([self.speed_reply] if self.speed_reply else [])
+        return [*self.replies, *([self.speed_reply] if self.speed_reply else [])]
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.missing and bool(self.replies) and all(reply.ok for reply in self.all_replies)
 
 
 @dataclass(frozen=True)
@@ -145,7 +172,7 @@ def grade_backend(
     """Grade every exercise of `plan` on one backend."""
     runnable = [exercise for exercise in plan.exercises if backend in exercise.backends]
     with tempfile.TemporaryDirectory(prefix=f"grader-{backend}-") as tmp:
-        attempts = [prepare_attempt(plan, exercise, learner_cells, reference_cells) for exercise in runnable]
+        prepared = [prepare(plan, exercise, learner_cells, reference_cells) for exercise in runnable]
         limits = plan.limits_for(runnable)
         learner = plan.workers(backend, Path(tmp) / "learner", plan.sandboxed, limits)
         inspector = plan.workers(backend, Path(tmp) / "inspector", plan.sandboxed, limits)
@@ -156,21 +183,22 @@ def grade_backend(
             reference = _with_cache(plan, backend, worker)
             helpers = _Helpers(inspector, worker, reference) if plan.sandboxed else None
             if helpers:  # beside the learner's start, which can reach neither (unsandboxed, both wait)
-                helpers.launch_for([a for a in attempts if a.worked_on])
+                helpers.launch_for([p for p in prepared if p.worked_on])
             expected = ExpectedOutputs(plan, reference)
+            attempts: list[Attempt] = []
             try:
                 environment = learner.start()
-                for attempt in attempts:
+                for exercise_prepared in prepared:
                     running = _("{backend}: running your {exercise} {function}").format(
-                        backend=backend, exercise=attempt.exercise.id, function=attempt.exercise.entry)
+                        backend=backend, exercise=exercise_prepared.exercise.id, function=exercise_prepared.exercise.entry)
                     status(running, advance=True)
-                    run_learner(plan, learner, attempt, timed=not plan.sandboxed)
-                    if helpers and attempt.succeeded:
-                        helpers.launch_for([attempt])  # where the stub's text misled the guess above
-                        expected.submit(attempt)  # beside the learner, which cannot reach the reference's folder or process
+                    attempts.append(run_learner(plan, learner, exercise_prepared, timed=not plan.sandboxed))
+                    if helpers and attempts[-1].succeeded:
+                        helpers.launch_for([exercise_prepared])  # where the stub's text misled the guess above
+                        expected.submit(exercise_prepared)  # beside the learner, which cannot reach the reference's folder or process
                 expected.wait()
                 if plan.sandboxed:
-                    time_in_turn(plan, learner, reference, attempts, expected)
+                    attempts = time_in_turn(plan, learner, reference, attempts, expected)
             except WorkerError as error:
                 expected.wait()
                 return _setup_failure(plan, backend, str(error))
@@ -203,17 +231,18 @@ class _Helpers:
     reference_worker: ReferenceWorker
     reference: Reference
 
-    def launch_for(self, attempts: list[Attempt]) -> None:
-        if not self.inspector.running and any(a.exercise.kind in ("model", "training") for a in attempts):
+    def launch_for(self, prepared: list[Prepared]) -> None:
+        if not self.inspector.running and any(p.exercise.kind in ("model", "training") for p in prepared):
             self.inspector.launch()
         if not self.reference_worker.running and any(
-                not _cached(self.reference, a) for a in attempts if a.exercise.kind in ("function", "model")):
+                not _cached(self.reference, p) for p in prepared if p.exercise.kind in ("function", "model")):
             self.reference_worker.launch()  # once running, the cache need not be asked again
 
 
-def _cached(reference: Reference, attempt: Attempt) -> bool:
-    """Whether a correct attempt would find the reference's answers in the cache."""
-    return isinstance(reference, CachedReference) and reference.has_answers(attempt.exercise, attempt.inputs, attempt.speed_inputs)
+def _cached(reference: Reference, prepared: Prepared) -> bool:
+    """Whether a correct answer would find the reference's answers in the cache."""
+    return isinstance(reference, CachedReference) and reference.has_answers(
+        prepared.exercise, list(prepared.inputs), prepared.speed_inputs)
 
 
 def _with_cache(plan: Plan, backend: str, worker: ReferenceWorker) -> Reference:
@@ -239,10 +268,10 @@ class ExpectedOutputs:
         self.plan, self.reference = plan, reference
         self.values: dict[str, Expected | ReferenceFailure] = {}
         self.reference_s: dict[str, float | ReferenceFailure] = {}
-        self._queue: queue.Queue[Attempt | None] = queue.Queue()
+        self._queue: queue.Queue[Prepared | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
-    def submit(self, attempt: Attempt) -> None:
+    def submit(self, attempt: Prepared) -> None:
         """Compute `attempt`'s reference side in the background (function and model exercises only)."""
         if attempt.exercise.kind not in ("function", "model"):
             return
@@ -258,7 +287,7 @@ class ExpectedOutputs:
             self._thread.join()
             self._thread = None
 
-    def get(self, attempt: Attempt) -> Expected:
+    def get(self, attempt: Prepared) -> Expected:
         """The reference's side for `attempt`, computed now if it was not yet.
 
         Raises:
@@ -275,12 +304,12 @@ class ExpectedOutputs:
         while (attempt := self._queue.get()) is not None:
             self.values[attempt.exercise.id] = self._compute(attempt)
 
-    def _compute(self, attempt: Attempt) -> Expected | ReferenceFailure:
+    def _compute(self, attempt: Prepared) -> Expected | ReferenceFailure:
         exercise, timeout = attempt.exercise, self.plan.timeout_for(attempt.exercise)
         try:
             if exercise.kind == "model":
                 return self.reference.architecture(exercise, attempt.inputs[0], timeout)
-            return self.reference.outputs(exercise, attempt.inputs, timeout)
+            return self.reference.outputs(exercise, list(attempt.inputs), timeout)
         except ReferenceFailure as failure:
             return failure
         except WorkerError as error:
@@ -289,50 +318,50 @@ class ExpectedOutputs:
 
 def time_in_turn(
     plan: Plan, learner: Worker, reference: Reference, attempts: list[Attempt], expected: ExpectedOutputs
-) -> None:
-    """Speed trials in a quiet phase: the learner's, then the reference's, never both at once."""
+) -> list[Attempt]:
+    """Speed trials in a quiet phase: the learner's, then the reference's, never both at once; the attempts
+    with their speed trial's reply."""
+    timed = []
     for attempt in attempts:
         exercise = attempt.exercise
-        if not exercise.speed or not attempt.succeeded:
-            continue
-        attempt.speed_reply = time_learner(plan, learner, attempt)
-        if not attempt.speed_reply.ok:
-            continue
-        try:
-            expected.reference_s[exercise.id] = reference.timing(exercise, attempt.speed_inputs, plan.timeout_for(exercise))
-        except ReferenceFailure as failure:
-            expected.reference_s[exercise.id] = failure
+        if exercise.speed and attempt.succeeded:
+            attempt = replace(attempt, speed_reply=time_learner(plan, learner, attempt.prepared))
+            if attempt.speed_reply is not None and attempt.speed_reply.ok:
+                try:
+                    expected.reference_s[exercise.id] = reference.timing(
+                        exercise, attempt.prepared.speed_inputs, plan.timeout_for(exercise))
+                except ReferenceFailure as failure:
+                    expected.reference_s[exercise.id] = failure
+        timed.append(attempt)
+    return timed
 
 
-def prepare_attempt(plan: Plan, exercise: ExerciseSpec, cells: list[Cell], reference_cells: list[Cell]) -> Attempt:
+def prepare(plan: Plan, exercise: ExerciseSpec, cells: list[Cell], reference_cells: list[Cell]) -> Prepared:
     """The learner's code for `exercise` and the inputs of every trial, drawn from the run's seed."""
-    attempt = Attempt(exercise)
     extraction = extract(cells, [exercise.entry])
     if extraction.missing:
-        attempt.missing = _missing_message(exercise, extraction.skipped_cells)
-        return attempt
-    attempt.source = snippets_to_json(extraction.snippets)
-    attempt.left_out = extraction.left_out
-    attempt.holds_stub = any(stub_line(exercise.id) in snippet.code for snippet in extraction.snippets)
-    if exercise.probe:
-        attempt.probe_source = snippets_to_json(extract(reference_cells, [exercise.probe]).snippets)
+        return Prepared(exercise, missing=_missing_message(exercise, extraction.skipped_cells))
+    code = Prepared(
+        exercise,
+        source=snippets_to_json(extraction.snippets),
+        probe_source=snippets_to_json(extract(reference_cells, [exercise.probe]).snippets) if exercise.probe else "",
+        left_out=extraction.left_out,
+        holds_stub=any(stub_line(exercise.id) in snippet.code for snippet in extraction.snippets),
+    )
     seed = input_generation.exercise_seed(plan.seed, exercise.id)
     if exercise.kind == "training":
         assert exercise.data is not None
-        learner_part, attempt.held_out = input_generation.split_dataset(exercise.data, seed)
-        attempt.inputs = [learner_part]
-        if exercise.random_labels:  # a second run, on labels with nothing to learn
-            random_part, attempt.random_held_out = input_generation.random_label_split(
-                learner_part, exercise.random_labels.test_rows, input_generation.exercise_seed(plan.seed, exercise.id, 1))
-            attempt.inputs.append(random_part)
-        return attempt
-    attempt.inputs = [
-        input_generation.generate_inputs(exercise, input_generation.exercise_seed(plan.seed, exercise.id, t))
-        for t in range(exercise.trials)
-    ]
-    if exercise.speed:
-        attempt.speed_inputs = input_generation.generate_inputs(exercise, seed, dims=exercise.speed.dims)
-    return attempt
+        learner_part, held_out = input_generation.split_dataset(exercise.data, seed)
+        if not exercise.random_labels:
+            return replace(code, inputs=(learner_part,), held_out=held_out)
+        # A second run, on labels with nothing to learn.
+        random_part, random_held_out = input_generation.random_label_split(
+            learner_part, exercise.random_labels.test_rows, input_generation.exercise_seed(plan.seed, exercise.id, 1))
+        return replace(code, inputs=(learner_part, random_part), held_out=held_out, random_held_out=random_held_out)
+    trials = tuple(input_generation.generate_inputs(exercise, input_generation.exercise_seed(plan.seed, exercise.id, t))
+                   for t in range(exercise.trials))
+    speed_inputs = input_generation.generate_inputs(exercise, seed, dims=exercise.speed.dims) if exercise.speed else {}
+    return replace(code, inputs=trials, speed_inputs=speed_inputs)
 
 
 def _missing_message(exercise: ExerciseSpec, skipped: tuple[str, ...]) -> str:
@@ -343,20 +372,22 @@ def _missing_message(exercise: ExerciseSpec, skipped: tuple[str, ...]) -> str:
     return message.format(function=exercise.entry, cells="; ".join(skipped))
 
 
-def run_learner(plan: Plan, worker: Worker, attempt: Attempt, timed: bool = True) -> None:
+def run_learner(plan: Plan, worker: Worker, prepared: Prepared, timed: bool = True) -> Attempt:
     """Run the learner's entry point on each trial's inputs, stopping at the first failure.
 
     With `timed`, the speed trial runs at once too; otherwise `time_in_turn` runs it later.
     """
-    if attempt.missing:
-        return
-    exercise, folder = attempt.exercise, worker.workdir
+    if prepared.missing:
+        return Attempt(prepared)
+    exercise, folder = prepared.exercise, worker.workdir
     source, probe_source = _learner_sources(folder, exercise)
-    source.write_text(attempt.source, encoding="utf-8")
-    probe_source.write_text(attempt.probe_source or "[]", encoding="utf-8")
+    source.write_text(prepared.source, encoding="utf-8")
+    probe_source.write_text(prepared.probe_source or "[]", encoding="utf-8")
     expect = "arrays" if exercise.kind == "function" else "model"
     suffix = ".npz" if expect == "arrays" else ".keras"
-    for trial, arguments in enumerate(attempt.inputs):
+    replies: list[Reply] = []
+    outputs: list[Path] = []
+    for trial, arguments in enumerate(prepared.inputs):
         inputs = _save(folder / f"{exercise.id}-{trial}-inputs.npz", arguments)
         output = folder / f"{exercise.id}-{trial}-output{suffix}"
         request = call_request(
@@ -365,15 +396,15 @@ def run_learner(plan: Plan, worker: Worker, attempt: Attempt, timed: bool = True
             probe=exercise.probe, probe_source=probe_source, full_traceback=plan.full_traceback,
         )
         reply = worker.request(request, plan.timeout_for(exercise))
-        attempt.replies.append(reply)
-        attempt.outputs.append(output)
+        replies.append(reply)
+        outputs.append(output)
         if not reply.ok:
-            return
-    if exercise.speed and timed:
-        attempt.speed_reply = time_learner(plan, worker, attempt)
+            return Attempt(prepared, tuple(replies), tuple(outputs))
+    speed_reply = time_learner(plan, worker, prepared) if exercise.speed and timed else None
+    return Attempt(prepared, tuple(replies), tuple(outputs), speed_reply)
 
 
-def time_learner(plan: Plan, worker: Worker, attempt: Attempt) -> Reply:
+def time_learner(plan: Plan, worker: Worker, attempt: Prepared) -> Reply:
     """The learner's fastest run on the speed trial's inputs."""
     exercise, folder = attempt.exercise, worker.workdir
     assert exercise.speed is not None
@@ -418,11 +449,11 @@ def judge_attempts(
 
 def _naming_left_out(result: ExerciseResult, attempt: Attempt) -> ExerciseResult:
     """A failed exercise names the statements the grader did not run that might have mattered."""
-    if result.ok or not attempt.left_out:
+    if result.ok or not attempt.prepared.left_out:
         return result
     left_out = _("The grader takes your definitions, imports and in-place updates ({examples}), not other "
                  "top-level statements; it left out {statements}")
-    note = left_out.format(examples="X[k] = v, X.append(v)", statements="; ".join(attempt.left_out[:3]))
+    note = left_out.format(examples="X[k] = v, X.append(v)", statements="; ".join(attempt.prepared.left_out[:3]))
     return replace(result, details=(*result.details, note))
 
 
@@ -435,7 +466,7 @@ def judge_attempt(
     expected = expected or ExpectedOutputs(plan, reference)
     try:
         if exercise.kind == "model":
-            return verdict.judge_model(exercise, models.describe(attempt.outputs[0], exercise), expected.get(attempt))
+            return verdict.judge_model(exercise, models.describe(attempt.outputs[0], exercise), expected.get(attempt.prepared))
         if exercise.kind == "training":
             predictions = models.predict(attempt.outputs[0], attempt.held_out, exercise)
             training_predictions = random_predictions = None
@@ -449,12 +480,13 @@ def judge_attempt(
         def mistakes(trial: int) -> list[Path]:
             return reference.mistakes(exercise, trial, attempt.inputs[trial], timeout)
 
-        result = verdict.judge_function(exercise, backend, attempt.outputs, expected.get(attempt), mistakes, attempt.inputs)
+        result = verdict.judge_function(exercise, backend, list(attempt.outputs), expected.get(attempt.prepared), mistakes,
+                                        list(attempt.inputs))
         if exercise.speed and result.passed:
             assert attempt.speed_reply is not None
             reference_s = expected.reference_s.get(exercise.id)
             if reference_s is None:
-                reference_s = reference.timing(exercise, attempt.speed_inputs, plan.timeout_for(exercise))
+                reference_s = reference.timing(exercise, attempt.prepared.speed_inputs, plan.timeout_for(exercise))
             if isinstance(reference_s, ReferenceFailure):
                 raise reference_s
             result = verdict.judge_speed(exercise, result, attempt.speed_reply.duration_s, reference_s)

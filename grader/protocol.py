@@ -19,11 +19,33 @@ Example:
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 # A reply's status: the worker's own; the grader adds "timeout", "memory limit" and "crashed" itself.
 OK, NOT_IMPLEMENTED, ERROR = "ok", "not implemented", "error"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What came back for one request.
+
+    `status` is the worker's own word ("ok", "error", "not implemented") or the
+    runner's ("timeout", "crashed") when the worker could not answer.
+    """
+
+    status: str
+    data: dict[str, Any] = field(default_factory=dict)
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def error(self) -> str:
+        return str(self.data.get("error", ""))
 
 
 def call_request(

@@ -17,37 +17,16 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable
 
 from . import protocol, sandbox
+from .protocol import Reply as Reply  # the record a request comes back as, re-exported for the pipeline
 from .i18n import _
 
 STARTUP_TIMEOUT_S = 240.0
 _HOST_DEVICES_FLAG = "--xla_force_host_platform_device_count"
 _LOG_TAIL_LINES = 15
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What came back for one request.
-
-    `status` is the worker's own word ("ok", "error", "not implemented") or the
-    runner's ("timeout", "crashed") when the worker could not answer.
-    """
-
-    status: str
-    data: dict[str, Any] = field(default_factory=dict)
-    duration_s: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    @property
-    def error(self) -> str:
-        return str(self.data.get("error", ""))
 
 
 def fastest_reply(worker: Worker, request: dict[str, Any], repeats: int, timeout_s: float) -> Reply:

@@ -9,19 +9,30 @@ from __future__ import annotations
 import zipfile
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 
 from .compare import Comparison, compare_outputs
 from .i18n import N_, _, reworded
 from .metrics import compute_metric, metric_name
-from .runner import Reply
+from .protocol import Reply
 from .results import ExerciseResult, Status
 from .spec import ExerciseSpec
 
-if TYPE_CHECKING:
-    from .grading import Attempt
+
+class Attempt(Protocol):
+    """What the verdict reads of a training run (grader.grading.Attempt is one): the worker's replies, the
+    inputs sent, and the rows kept back in this process."""
+
+    @property
+    def replies(self) -> tuple[Reply, ...]: ...
+    @property
+    def inputs(self) -> tuple[dict[str, np.ndarray], ...]: ...
+    @property
+    def held_out(self) -> dict[str, np.ndarray]: ...
+    @property
+    def random_held_out(self) -> dict[str, np.ndarray]: ...
 
 _REPLY_STATUS = {
     "not implemented": Status.NOT_IMPLEMENTED,

@@ -14,8 +14,8 @@ GRADER = Path(__file__).resolve().parents[1] / "grader"
 FRAMEWORKS = ("keras", "tensorflow", "torch", "jax")
 # The core, and the foundation it may use: the language its messages are worded in. (The course's data, the
 # names of datasets and corpora a manifest may use, is a package of its own: course_data.)
-CORE = {"spec", "compare", "metrics", "results", "calibration"}
-CORE_MAY_IMPORT = CORE | {"i18n"}
+CORE = {"spec", "compare", "metrics", "results", "calibration", "verdict"}
+CORE_MAY_IMPORT = CORE | {"i18n", "protocol"}
 
 
 def grader_modules() -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader.chapters import resolve
-from grader.grading import Plan, _Helpers, prepare_attempt
+from grader.grading import Plan, _Helpers, prepare
 from grader.notebook import read_code_cells, stub_line
 from grader.reference_cache import CachedReference, ReferenceCache, _write_files
 from helpers import learner_notebook_with, solution_cell
@@ -38,7 +38,7 @@ class Launches:
 def attempts_for(notebook: Path, seed: int = 3):
     plan = Plan(CHAPTER4, CHAPTER4.spec.exercises, notebook, seed, sandboxed=True)
     learner, reference = read_code_cells(notebook), read_code_cells(CHAPTER4.source)
-    return {e.id: prepare_attempt(plan, e, learner, reference) for e in CHAPTER4.spec.exercises}
+    return {e.id: prepare(plan, e, learner, reference) for e in CHAPTER4.spec.exercises}
 
 
 def helpers(reference=None) -> tuple[_Helpers, Launches, Launches]:

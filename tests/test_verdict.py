@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from grader.chapters import resolve
-from grader.grading import Attempt
+from grader.grading import Attempt, Prepared
 from grader.runner import Reply
 from grader.results import Status
 from grader.spec import Threshold
@@ -22,8 +22,8 @@ Y_TRAIN, Y_TEST = np.array([0, 1, 1, 0]), np.array([1, 0, 1, 0])
 
 def attempt(seconds: float = 5.0) -> Attempt:
     rows = {"x_train": np.zeros((4, 8)), "y_train": Y_TRAIN}
-    return Attempt(REGULARISE, inputs=[rows], replies=[Reply("ok", duration_s=seconds)],
-                   held_out={"x_test": np.zeros((4, 8)), "y_test": Y_TEST})
+    prepared = Prepared(REGULARISE, inputs=(rows,), held_out={"x_test": np.zeros((4, 8)), "y_test": Y_TEST})
+    return Attempt(prepared, replies=(Reply("ok", duration_s=seconds),))
 
 
 def probabilities(labels: np.ndarray, confidence: float) -> np.ndarray:
@@ -61,7 +61,7 @@ def test_the_threshold_and_the_budget_still_hold():
 
 def test_without_bounds_on_the_training_rows_they_are_not_needed():
     unbounded = replace(REGULARISE, threshold=replace(BOUNDS, max_gap=None, training=None))
-    result = judge_training(unbounded, "jax", replace(attempt(), exercise=unbounded), probabilities(Y_TEST, 0.6))
+    result = judge_training(unbounded, "jax", replace(attempt(), prepared=replace(attempt().prepared, exercise=unbounded)), probabilities(Y_TEST, 0.6))
     assert result.status is Status.PASSED and "gap" not in result.metrics
 
 
