@@ -24,6 +24,19 @@ def solution_cell(chapter: Chapter, entry: str) -> str:
     raise LookupError(entry)
 
 
+def solution_with(chapter: Chapter, entry: str, *changes: tuple[str, str]) -> str:
+    """The reference's cell for `entry`, its solution markers dropped, with each `(old, new)` change made where
+    `old` occurs exactly once: a wrong answer that follows the reference as it is today, not a copy of it that
+    drifts when the reference changes (a change that no longer applies fails here, naming it)."""
+    code = "".join(line for line in solution_cell(chapter, entry).splitlines(keepends=True)
+                   if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+    for old, new in changes:
+        found = code.count(old)
+        assert found == 1, f"the reference of {entry} holds {old!r} {found} times, not once: update this wrong answer"
+        code = code.replace(old, new)
+    return code
+
+
 def learner_notebook_with(chapter: Chapter, replacements: dict[str, str], path: Path) -> Path:
     """The chapter's learner notebook with some exercise cells replaced by the given code."""
     notebook = nbformat.read(chapter.notebook, as_version=4)

@@ -11,21 +11,13 @@ from __future__ import annotations
 import pytest
 
 from grader.chapters import resolve
-from helpers import in_rounds, messages, statuses, wrong_answer_test
+from helpers import in_rounds, messages, solution_with, statuses, wrong_answer_test
 
 pytestmark = pytest.mark.slow
 
 CHAPTER2 = resolve("chapter2")
 
-NO_DROPOUT = """
-def build_classifier(n_features, n_classes):
-    return keras.Sequential([
-        keras.Input(shape=(n_features,)),
-        keras.layers.Dense(32, activation="relu"),
-        keras.layers.Dense(16, activation="relu"),
-        keras.layers.Dense(n_classes, activation="softmax"),
-    ])
-"""
+NO_DROPOUT = solution_with(CHAPTER2, "build_classifier", ("        keras.layers.Dropout(0.2),\n", ""))
 
 NO_SOFTMAX = """
 def build_classifier(n_features, n_classes):

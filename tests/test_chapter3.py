@@ -26,10 +26,11 @@ sys.path.insert(0, str(ROOT))
 from grader.chapters import resolve  # noqa: E402
 from grader.inputs import exercise_seed, generate_inputs  # noqa: E402
 from grader.notebook import extract, read_code_cells  # noqa: E402
-from helpers import in_rounds, messages, statuses, wrong_answer_test  # noqa: E402
+from helpers import in_rounds, messages, solution_with, statuses, wrong_answer_test  # noqa: E402
 
 # Chapter 3 comes in two parts, one notebook each: part a (3.1 to 3.7) and part b (3.8 to 3.13).
 PARTS = (resolve("chapter3a"), resolve("chapter3b"))
+CHAPTER3B = PARTS[1]
 # Fewer on JAX: it compiles each operation for each new input shape when run eagerly, so the
 # hand-written convolution's loop of ops takes about 2 s per call there (0.1 s elsewhere).
 SEEDS_PER_EXERCISE = {"jax": 10, "tensorflow": 25, "torch": 25}
@@ -215,27 +216,9 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
     return -ops.mean(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p))
 """
 
-LAST_STATE_ONLY = """
-def simple_rnn(x, kernel, recurrent_kernel, bias):
-    h = ops.zeros((x.shape[0], kernel.shape[1]))
-    for t in range(x.shape[1]):
-        h = ops.tanh(ops.matmul(x[:, t], kernel) + ops.matmul(h, recurrent_kernel) + bias)
-    return h
-"""
+LAST_STATE_ONLY = solution_with(CHAPTER3B, "simple_rnn", ("return ops.stack(states, axis=1)", "return h"))
 
-CNN_WITHOUT_SOFTMAX = """
-def build_digit_cnn():
-    return keras.Sequential([
-        keras.Input(shape=(28, 28)),
-        keras.layers.Reshape((28, 28, 1)),
-        keras.layers.Conv2D(16, 3, activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(32, 3, activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Flatten(),
-        keras.layers.Dense(10),
-    ])
-"""
+CNN_WITHOUT_SOFTMAX = solution_with(CHAPTER3B, "build_digit_cnn", ('keras.layers.Dense(10, activation="softmax")', "keras.layers.Dense(10)"))
 
 UNDERTRAINED_FORECASTER = """
 def train_sunspot_forecaster(x_train, y_train, x_val, y_val):

@@ -14,7 +14,7 @@ import pytest
 
 from grader.chapters import resolve
 from course_data import build_vocabulary, encode, load_rotten_tomatoes
-from helpers import messages, solution_cell, statuses
+from helpers import messages, solution_cell, solution_with, statuses
 
 CHAPTER5 = resolve("chapter5")
 
@@ -138,19 +138,7 @@ def test_a_fixed_length_model_is_told_that_the_held_out_recordings_are_longer(gr
     assert "keras.Input(shape=(None, 13))" in report["backends"][0]["exercises"][0]["hint"]
 
 
-WITHOUT_MASKING = """
-def train_spoken_digit_classifier(x_train, y_train, x_val, y_val):
-    model = keras.Sequential([
-        keras.Input(shape=(None, 13)),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.GlobalAveragePooling1D(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.005), loss="sparse_categorical_crossentropy")
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=4, restore_best_weights=True)
-    model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=40, batch_size=128, callbacks=[stop], verbose=0)
-    return model
-"""
+WITHOUT_MASKING = solution_with(CHAPTER5, "train_spoken_digit_classifier", ("        keras.layers.Masking(mask_value=0.0),\n", ""))
 
 
 @pytest.mark.slow

@@ -9,24 +9,13 @@ from __future__ import annotations
 import pytest
 
 from grader.chapters import resolve
-from helpers import in_rounds, messages, statuses, wrong_answer_test
+from helpers import in_rounds, messages, solution_with, statuses, wrong_answer_test
 
 pytestmark = pytest.mark.slow
 
 CHAPTER8 = resolve("chapter8")
 
-ACCURACY_LEFT_TO_COMPILE = """
-def output_head(n_classes):
-    def head(units, activation, loss, metric):
-        return {"units": units, "activation": activation, "loss": loss, "metric": metric}
-    return {
-        "binary": head(1, "sigmoid", "binary_crossentropy", "accuracy"),
-        "multiclass_integer": head(n_classes, "softmax", "sparse_categorical_crossentropy", "sparse_categorical_accuracy"),
-        "multiclass_onehot": head(n_classes, "softmax", "categorical_crossentropy", "categorical_accuracy"),
-        "multilabel": head(n_classes, "sigmoid", "binary_crossentropy", "binary_accuracy"),
-        "regression": head(1, "linear", "mse", "mae"),
-    }
-"""
+ACCURACY_LEFT_TO_COMPILE = solution_with(CHAPTER8, "output_head", ('"binary_crossentropy", "binary_accuracy"),\n        "multiclass_integer"', '"binary_crossentropy", "accuracy"),\n        "multiclass_integer"'))
 
 SCHEDULE_BODY = """
     def __init__(self, peak_learning_rate, warmup_steps, total_steps):

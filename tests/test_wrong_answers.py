@@ -9,7 +9,7 @@ import pytest
 
 from grader.build import read_source
 from grader.chapters import discover, resolve
-from helpers import in_rounds, messages, solution_cell, statuses, wrong_answer_test
+from helpers import in_rounds, messages, solution_cell, solution_with, statuses, wrong_answer_test
 
 pytestmark = pytest.mark.slow
 
@@ -74,15 +74,7 @@ def build_model(n_features):
     return model
 """
 
-FORGOT_ACTIVATION = """
-def build_model(n_features):
-    return keras.Sequential([
-        keras.Input(shape=(n_features,)),
-        keras.layers.Dense(12, activation="relu"),
-        keras.layers.Dense(8),
-        keras.layers.Dense(1, activation="sigmoid"),
-    ])
-"""
+FORGOT_ACTIVATION = solution_with(CHAPTER4, "build_model", ('keras.layers.Dense(8, activation="relu")', "keras.layers.Dense(8)"))
 
 RETURNS_HISTORY = """
 def train_model(x_train, y_train, x_val, y_val):
