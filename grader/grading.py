@@ -186,6 +186,7 @@ def grade_backend(
                 helpers.launch_for([p for p in prepared if p.worked_on])
             expected = ExpectedOutputs(plan, reference)
             attempts: list[Attempt] = []
+            peak_memory: int | None = None
             try:
                 environment = learner.start()
                 for exercise_prepared in prepared:
@@ -203,6 +204,7 @@ def grade_backend(
                 expected.wait()
                 return _setup_failure(plan, backend, str(error))
             finally:
+                peak_memory = learner.peak_memory()
                 learner.stop()
             judged = judge_attempts(plan, backend, attempts, reference, models, expected, status)
     by_id = {result.id: result for result in judged}
@@ -215,6 +217,7 @@ def grade_backend(
         exercises=tuple(results),
         reference_cached=reference.hits if isinstance(reference, CachedReference) else 0,
         reference_computed=reference.misses if isinstance(reference, CachedReference) else 0,
+        peak_memory_bytes=peak_memory,
     )
 
 

@@ -65,6 +65,7 @@ class BackendReport:
     setup_error: str = ""
     reference_cached: int = 0  # answers the reference cache gave (grader/reference_cache.py)
     reference_computed: int = 0  # answers the reference worker computed
+    peak_memory_bytes: int | None = None  # the learner's sandboxed worker at its most, where a cgroup measures it
 
     @property
     def score(self) -> float:
@@ -117,6 +118,7 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
                 "setup_error": backend.setup_error,
                 "reference_cached": backend.reference_cached,
                 "reference_computed": backend.reference_computed,
+                "peak_memory_bytes": backend.peak_memory_bytes,
                 "score": backend.score,
                 "max_score": backend.max_score,
                 "exercises": [_exercise_to_dict(result) for result in backend.exercises],
@@ -157,6 +159,7 @@ def report_from_dict(data: dict[str, Any]) -> RunReport:
                 setup_error=backend.get("setup_error", ""),
                 reference_cached=backend.get("reference_cached", 0),
                 reference_computed=backend.get("reference_computed", 0),
+                peak_memory_bytes=backend.get("peak_memory_bytes"),
             )
         )
     return RunReport(data["chapter"], data["seed"], data.get("notebook", ""), tuple(backends))

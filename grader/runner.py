@@ -86,6 +86,7 @@ class Worker:
         self.sandboxed = sandboxed
         self.limits = limits
         self._cgroup: sandbox.Cgroup | None = None
+        self._peak_memory: int | None = None  # the most any of this worker's cgroups measured, kept past their removal
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = workdir / f"worker-{backend}.log"
         self.environment: dict[str, Any] = {}
@@ -154,8 +155,14 @@ class Worker:
         return self._cgroup.join_command() + jailed, environment
 
     def peak_memory(self) -> int | None:
-        """The most memory the worker has used so far, where a cgroup measures it."""
-        return self._cgroup.peak_memory() if self._cgroup else None
+        """The most memory the worker has used so far (over its restarts too), where a cgroup measures it."""
+        self._note_peak()
+        return self._peak_memory
+
+    def _note_peak(self) -> None:
+        measured = self._cgroup.peak_memory() if self._cgroup else None
+        if measured is not None:
+            self._peak_memory = max(measured, self._peak_memory or 0)
 
     def request(self, payload: dict[str, Any], timeout_s: float) -> Reply:
         """Send one request; a timeout or a crash is a Reply too, never an exception."""
@@ -205,6 +212,7 @@ class Worker:
                     pass
         self._process = None
         if self._cgroup is not None:
+            self._note_peak()
             self._cgroup.remove()
             self._cgroup = None
 

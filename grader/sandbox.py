@@ -48,7 +48,7 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Limits:
-    """What one worker may use. Measured peaks: docs/sandbox.md."""
+    """What one worker may use; the references' measured peaks (tools/memory_peaks.py) are in README."""
 
     memory_bytes: int = 6 * GIB
     processes: int = 512

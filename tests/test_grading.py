@@ -89,6 +89,9 @@ class FakeWorker:
     def stop(self) -> None:
         self.running = False
 
+    def peak_memory(self) -> int | None:
+        return None  # no cgroup here
+
     def request(self, payload: dict[str, Any], timeout_s: float) -> Reply:
         self.start()
         namespace: dict[str, Any] = {}

@@ -144,6 +144,11 @@ def test_a_memory_bomb_meets_the_memory_limit(grade_attack):
     report = grade_attack(body, "--memory", "1500M")
     assert statuses(report)["4.1"] == "memory limit"
     assert "1.5 GiB" in messages(report)["4.1"]
+    peak = report["backends"][0]["peak_memory_bytes"]  # kept past the killed worker's restart for 4.4
+    if probe().memory_by.startswith("cgroup"):
+        assert 1024**3 < peak <= 1500 * 1024**2, peak
+    else:
+        assert peak is None  # RLIMIT_DATA limits but does not measure
 
 
 def test_a_file_that_would_fill_the_disk_is_stopped_at_the_file_size_limit(grade_attack):
