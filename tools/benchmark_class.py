@@ -185,7 +185,7 @@ def main() -> int:
         print(f"{n} {options.chapter} submissions on {options.backend}, {os.cpu_count()} cores")
         serial = None if options.skip_serial else serial_loop(options, folder, work / "reports")
         batch, output = grade(options, folder, work / "embedded.db", "--jobs", str(options.jobs))
-        print(output[-1500:])
+        print("\n".join(line for line in output.splitlines() if not line.startswith("  ")))  # the summary, not each row
         if serial is not None:
             print(f"serial loop of grader check ({options.serial_seed} seed): {serial:.0f} s ({serial / n:.2f} s per submission)")
         print(f"grader grade --jobs {options.jobs}: {batch:.0f} s ({batch / n:.2f} s per submission)")
