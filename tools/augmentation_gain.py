@@ -22,16 +22,7 @@ import keras  # noqa: E402
 
 from grader.chapters import resolve  # noqa: E402
 from grader.inputs import exercise_seed, split_dataset  # noqa: E402
-from grader.notebook import extract, read_code_cells  # noqa: E402
-
-
-def chapter_function(name: str):
-    """`name` from chapter 7's source, with exactly the definitions it needs."""
-    extraction = extract(read_code_cells(resolve("chapter7").source), [name])
-    namespace: dict = {"__name__": "chapter7"}
-    for snippet in extraction.snippets:
-        exec(compile(snippet.code, f"<chapter7 {snippet.label}>", "exec"), namespace)
-    return namespace[name]
+from reference_code import reference_function  # noqa: E402  (tools/reference_code.py)
 
 
 def network(kind: str, augmentation: keras.Layer | None) -> keras.Model:
@@ -68,7 +59,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60)
     args = parser.parse_args()
     exercise = resolve("chapter7").spec.exercise("7.2")
-    make_augmentation = chapter_function("make_augmentation")
+    make_augmentation = reference_function("chapter7", "make_augmentation")
     gains, times = [], []
     for seed in range(args.seeds):
         learner, held_out = split_dataset(exercise.data, exercise_seed(seed, exercise.id))

@@ -32,18 +32,9 @@ import keras  # noqa: E402
 from grader.chapters import resolve  # noqa: E402
 from grader.inputs import exercise_seed, random_label_split, split_dataset  # noqa: E402
 from grader.metrics import log_loss, roc_auc  # noqa: E402
-from grader.notebook import extract, read_code_cells  # noqa: E402
+from reference_code import reference_function  # noqa: E402  (tools/reference_code.py)
 
 MEASURES = ("test_roc_auc", "test_log_loss", "val_log_loss", "train_log_loss", "gap")
-
-
-def chapter_function(name: str):
-    """`name` from chapter 4's source, with exactly the definitions it needs."""
-    extraction = extract(read_code_cells(resolve("chapter4").source), [name])
-    namespace: dict = {"__name__": "chapter4"}
-    for snippet in extraction.snippets:
-        exec(compile(snippet.code, f"<chapter4 {snippet.label}>", "exec"), namespace)
-    return namespace[name]
 
 
 def article_recipe(build_model):
@@ -69,8 +60,8 @@ def fixed_epochs(build_model, epochs: int, batch_size: int, stop_without_restori
 
 def random_labels(args: argparse.Namespace) -> None:
     exercise = resolve("chapter4").spec.exercise("4.3")
-    build = chapter_function("build_model")
-    recipes = {"reference": chapter_function("train_model"), "article": article_recipe(build),
+    build = reference_function("chapter4", "build_model")
+    recipes = {"reference": reference_function("chapter4", "train_model"), "article": article_recipe(build),
                "150 epochs of 32": fixed_epochs(build, 150, 32), "30 epochs of 32": fixed_epochs(build, 30, 32),
                "stops, keeps last": fixed_epochs(build, 150, 32, stop_without_restoring=True)}
     losses: dict[str, list[float]] = {name: [] for name in recipes}
@@ -113,9 +104,9 @@ def main() -> None:
         random_labels(args)
         return
     exercise = resolve("chapter4").spec.exercise("4.3")
-    reference = chapter_function("train_model")
+    reference = reference_function("chapter4", "train_model")
     # "again": the reference on the same split from other initial weights, as a learner's correct answer would be.
-    recipes = {"reference": reference, "again": reference, "article": article_recipe(chapter_function("build_model"))}
+    recipes = {"reference": reference, "again": reference, "article": article_recipe(reference_function("chapter4", "build_model"))}
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in recipes}
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         learner, held_out = split_dataset(exercise.data, exercise_seed(seed, exercise.id))

@@ -19,17 +19,7 @@ import numpy as np
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-from grader.chapters import resolve  # noqa: E402
-from grader.notebook import extract, read_code_cells  # noqa: E402
-
-
-def chapter_function(name: str):
-    """`name` from chapter 8's source, with exactly the definitions it needs."""
-    extraction = extract(read_code_cells(resolve("chapter8").source), [name])
-    namespace: dict = {"__name__": "chapter8"}
-    for snippet in extraction.snippets:
-        exec(compile(snippet.code, f"<chapter8 {snippet.label}>", "exec"), namespace)
-    return namespace[name]
+from reference_code import reference_function  # noqa: E402  (tools/reference_code.py)
 
 
 def main() -> None:
@@ -37,7 +27,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=30)
     parser.add_argument("--steps", type=int, default=60)
     args = parser.parse_args()
-    suspect = chapter_function("_suspect")
+    suspect = reference_function("chapter8", "_suspect")
     ratios, started = [], time.perf_counter()
     for draw in range(args.draws):
         rng = np.random.default_rng(1000 + draw)

@@ -19,24 +19,14 @@ import numpy as np
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from grader.chapters import resolve  # noqa: E402
-from grader.notebook import extract, read_code_cells  # noqa: E402
-
-
-def chapter_function(name: str):
-    """`name` from the chapter's source, with exactly the definitions it needs."""
-    extraction = extract(read_code_cells(resolve("chapter4").source), [name])
-    namespace: dict = {"__name__": "chapter4"}
-    for snippet in extraction.snippets:
-        exec(compile(snippet.code, f"<chapter4 {snippet.label}>", "exec"), namespace)
-    return namespace[name]
+from reference_code import reference_function  # noqa: E402  (tools/reference_code.py)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     args = parser.parse_args()
-    compare = chapter_function("one_change_at_a_time")
+    compare = reference_function("chapter4", "one_change_at_a_time")
     rows = []
     for seed in range(args.seeds):
         table = compare(seed)
