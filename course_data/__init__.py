@@ -32,6 +32,8 @@ from .datasets import load_sunspots as load_sunspots
 from .datasets import verify as verify
 from .splits import series_windows as series_windows
 from .splits import split as split
+from .text import build_target_vocabulary as build_target_vocabulary
 from .text import build_vocabulary as build_vocabulary
 from .text import encode as encode
+from .text import encode_target as encode_target
 from .text import tokenize as tokenize

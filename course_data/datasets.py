@@ -365,6 +365,7 @@ TRAINING_SETS: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
     "sunspots": load_sunspots,  # (dates, values): windowed with `window`
     "rotten_tomatoes": load_rotten_tomatoes,  # (texts, labels): encoded with `vocabulary` and `length`
     "spoken_digits": load_spoken_digits,  # zero-padded sequences of MFCC frames
+    "bible_en_es": load_bible_pairs,  # (English, Spanish) verses: encoded as pairs with `translation`
 }
 CORPORA: dict[str, Callable[[], np.ndarray]] = {
     "rotten_tomatoes": lambda: load_rotten_tomatoes()[0],

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .datasets import TRAINING_SETS
-from .text import build_vocabulary, encode
+from .text import build_target_vocabulary, build_vocabulary, encode, encode_target, tokenize
 
 Arrays = dict[str, np.ndarray]
 
@@ -22,6 +22,7 @@ Arrays = dict[str, np.ndarray]
 def split(
     dataset: str, seed: int, *, test_fraction: float, val_fraction: float, standardize: bool = False,
     shuffle: bool = True, window: int = 0, vocabulary: int = 0, length: int = 0, pad_test: int = 0,
+    translation: bool = False,
 ) -> tuple[Arrays, Arrays]:
     """A real dataset split into the learner's part and the held-out test part.
 
@@ -31,6 +32,8 @@ def split(
     Returns:
         `({x_train, y_train, x_val, y_val}, {x_test, y_test})`. With
         `standardize`, values are scaled with training-split statistics only.
+        With `translation` (pairs of texts), see `_translation_pairs`: the held-out
+        part also carries `target_vocabulary`.
     """
     features, labels = TRAINING_SETS[dataset]()
     if window:
@@ -47,6 +50,8 @@ def split(
     y = {part: labels[rows] for part, rows in parts.items()}
     if standardize:
         x, y = _standardize(x, y, series=bool(window))
+    if translation:
+        return _translation_pairs(x, y, vocabulary, length)
     if vocabulary:
         # The vocabulary comes from the training texts only, as a deployed model's would.
         words = build_vocabulary(x["train"], vocabulary)
@@ -56,6 +61,26 @@ def split(
         x["test"] = np.pad(x["test"], [(0, 0), (0, pad_test)] + [(0, 0)] * (x["test"].ndim - 2))
     learner = {"x_train": x["train"], "y_train": y["train"], "x_val": x["val"], "y_val": y["val"]}
     return learner, {"x_test": x["test"], "y_test": y["test"]}
+
+
+def _translation_pairs(x: Arrays, y: Arrays, vocabulary: int, length: int) -> tuple[Arrays, Arrays]:
+    """Source texts as word ids (n, length); target texts as `[START]` words `[END]` ids (n, length + 1).
+
+    Both vocabularies (`vocabulary` entries each) come from the training pairs only. The held-out
+    targets stay texts, as the words a translation is scored against (`y_test`, tokenised: lower
+    case, no punctuation), with `target_vocabulary` to read a model's output ids as words and the
+    source verses as written (`source_text`).
+    """
+    source_words = build_vocabulary(x["train"], vocabulary)
+    target_words = build_target_vocabulary(y["train"], vocabulary)
+    learner: Arrays = {}
+    for part in ("train", "val"):
+        learner[f"x_{part}"] = encode(x[part], source_words, length)
+        learner[f"y_{part}"] = encode_target(y[part], target_words, length + 1)
+    references = np.array([" ".join(tokenize(text)) for text in y["test"]], dtype=str)
+    held_out = {"x_test": encode(x["test"], source_words, length), "y_test": references,
+                "target_vocabulary": np.array(target_words, dtype=str), "source_text": x["test"]}
+    return learner, held_out
 
 
 def series_windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:

@@ -26,7 +26,7 @@ from typing import Iterable
 
 import numpy as np
 
-PADDING, UNKNOWN = "", "[UNK]"
+PADDING, UNKNOWN, START, END = "", "[UNK]", "[START]", "[END]"
 _DROP_PUNCTUATION = str.maketrans("", "", string.punctuation)
 
 
@@ -52,4 +52,33 @@ def encode(texts: Iterable[str], vocabulary: list[str], length: int) -> np.ndarr
     for row, text in enumerate(texts):
         words = tokenize(text)[:length]
         ids[row, : len(words)] = [index.get(word, 1) for word in words]
+    return ids
+
+
+def build_target_vocabulary(texts: Iterable[str], max_tokens: int) -> list[str]:
+    """A translation's output vocabulary: padding, unknown, `[START]` (2) and `[END]` (3), then words.
+
+    Example:
+        >>> build_target_vocabulary(["Y dijo", "y vio"], max_tokens=6)
+        ['', '[UNK]', '[START]', '[END]', 'y', 'dijo']
+    """
+    if max_tokens < 4:
+        raise ValueError(f"max_tokens must be at least 4 (padding, [UNK], [START], [END]). Received: max_tokens={max_tokens}")
+    return [PADDING, UNKNOWN, START, END, *build_vocabulary(texts, max_tokens - 2)[2:]]
+
+
+def encode_target(texts: Iterable[str], vocabulary: list[str], length: int) -> np.ndarray:
+    """A translation's target ids: `[START]`, the first `length - 2` words, `[END]`, then 0s: int32 (n, length).
+
+    The decoder reads `ids[:, :-1]` and learns to predict `ids[:, 1:]` (teacher forcing).
+
+    Example:
+        >>> encode_target(["Y dijo"], ['', '[UNK]', '[START]', '[END]', 'y', 'dijo'], length=5).tolist()
+        [[2, 4, 5, 3, 0]]
+    """
+    words = encode(texts, vocabulary, length - 2)
+    ids = np.zeros((len(words), length), dtype=np.int32)
+    ids[:, 0] = vocabulary.index(START)
+    ids[:, 1:-1] = words
+    ids[np.arange(len(words)), 1 + (words > 0).sum(axis=1)] = vocabulary.index(END)
     return ids

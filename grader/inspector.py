@@ -62,7 +62,10 @@ class ModelInspector:
         inputs = self.folder / f"{exercise.id}-{split}.npz"
         np.savez(inputs, **{f"x_{split}": rows[f"x_{split}"]})  # type: ignore[arg-type]  # numpy's stub: any name might be allow_pickle
         output = self.folder / f"{exercise.id}-{split}-predictions.npz"
-        request = predict_request(model=model, inputs=inputs, input_key=f"x_{split}", output=output)
+        # A translator's held-out target is text: it is scored on what it writes, decoded one token at a time.
+        decode_length = exercise.data.length if exercise.data and exercise.data.translation else 0
+        request = predict_request(model=model, inputs=inputs, input_key=f"x_{split}", output=output,
+                                  decode_length=decode_length)
         reply = self.worker.request(request, _LOAD_TIMEOUT_S)
         if not reply.ok:
             return reply.error

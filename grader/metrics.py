@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from .i18n import N_, _
 
 # The metrics a manifest's `threshold = { metric = ... }` may name.
-METRICS = ("accuracy", "roc_auc", "log_loss", "mae", "rmse", "mae_vs_last_value")
+METRICS = ("accuracy", "roc_auc", "log_loss", "mae", "rmse", "mae_vs_last_value", "chrf")
 
 
 def compute_metric(name: str, rows: dict[str, np.ndarray], predictions: np.ndarray, split: str = "test") -> float:
@@ -19,6 +21,8 @@ def compute_metric(name: str, rows: dict[str, np.ndarray], predictions: np.ndarr
     the naive forecast "the next value equals the last one": below 1 beats it.
     `log_loss` is the held-out cross-entropy of predicted probabilities (binary
     for one column, categorical against integer labels otherwise): lower is better.
+    `chrf` scores a translator's written tokens (`predictions`, ids read with
+    `rows["target_vocabulary"]`) against the reference texts `y_<split>`.
 
     Example:
         >>> compute_metric("accuracy", {"y_test": np.array([0, 1])}, np.array([[0.2], [0.9]]))
@@ -28,6 +32,9 @@ def compute_metric(name: str, rows: dict[str, np.ndarray], predictions: np.ndarr
     if name == "mae_vs_last_value":
         naive = np.asarray(rows[f"x_{split}"])[:, -1].reshape(-1)
         return compute_metric("mae", rows, predictions, split) / compute_metric("mae", rows, naive, split)
+    if name == "chrf":
+        vocabulary = rows["target_vocabulary"]
+        return chrf([" ".join(vocabulary[i] for i in ids if i > 3) for ids in np.asarray(predictions)], list(y_true))
     if name == "accuracy":
         return float(np.mean(predicted_classes(predictions) == np.asarray(y_true).reshape(-1)))
     if name == "roc_auc":
@@ -40,8 +47,29 @@ def compute_metric(name: str, rows: dict[str, np.ndarray], predictions: np.ndarr
     raise ValueError(f"Unknown metric {name!r}: expected one of {', '.join(METRICS)}.")
 
 
+# The best value of each metric: a model's error is its distance from it.
+BEST = {"accuracy": 1.0, "roc_auc": 1.0, "chrf": 100.0, "log_loss": 0.0, "mae": 0.0, "rmse": 0.0, "mae_vs_last_value": 0.0}
+
+
+def error_reduction(name: str, value: float, baseline: float) -> float:
+    """The share of the baseline's error (its distance from the metric's best value) that `value` removes.
+
+    1 is a perfect model, 0 the baseline's error, negative a model worse than the baseline. Unlike a
+    difference of metrics, it does not grow when a baseline run happens to be poor: 7.7's gains in
+    accuracy measured over 20 splits were skewed by such runs, their error reductions were not.
+
+    Example:
+        >>> round(error_reduction("accuracy", 0.96, 0.92), 3)  # half of the baseline's errors removed
+        0.5
+    """
+    baseline_error = abs(BEST[name] - baseline)
+    if baseline_error == 0:
+        return 0.0 if value == baseline else float("-inf")
+    return 1.0 - abs(BEST[name] - value) / baseline_error
+
+
 _NAMES = {"accuracy": N_("accuracy"), "roc_auc": "ROC AUC", "log_loss": N_("log loss"), "mae": "MAE", "rmse": "RMSE",
-          "mae_vs_last_value": N_("MAE relative to the naive forecast")}
+          "mae_vs_last_value": N_("MAE relative to the naive forecast"), "chrf": "chrF"}
 
 
 def metric_name(name: str) -> str:
@@ -84,3 +112,32 @@ def log_loss(y_true: np.ndarray, predictions: np.ndarray, epsilon: float = 1e-7)
         p = probabilities.reshape(-1)
         return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
     return float(-np.mean(np.log(probabilities[np.arange(len(labels)), labels])))
+
+
+def chrf(hypotheses: list[str], references: list[str], order: int = 6, beta: float = 2.0) -> float:
+    """Corpus-level chrF (Popović, 2015) from 0 to 100, as sacreBLEU's CHRF() computes it (whitespace removed).
+
+    Character n-gram matches are counted over the whole corpus for n = 1..`order`; precision and
+    recall are averaged over the orders both sides have, then combined with recall `beta` times as
+    important. Ids 0-3 (padding, unknown, start, end) are not words and never reach it.
+
+    Example:
+        >>> chrf(["el perro"], ["el perro"]), chrf(["xyz"], ["el perro"])
+        (100.0, 0.0)
+    """
+    totals = np.zeros((3, order))  # the hypotheses' n-grams, the references', and the matches
+    for hypothesis, reference in zip(hypotheses, references):
+        hypothesis, reference = "".join(str(hypothesis).split()), "".join(str(reference).split())
+        for n in range(1, order + 1):
+            written = Counter(hypothesis[i : i + n] for i in range(len(hypothesis) - n + 1))
+            expected = Counter(reference[i : i + n] for i in range(len(reference) - n + 1))
+            totals[:, n - 1] += (written.total(), expected.total(), (written & expected).total())
+    written_total, expected_total, matches = totals
+    effective = (written_total > 0) & (expected_total > 0)
+    if not effective.any():
+        return 0.0
+    precision = float(np.mean(matches[effective] / written_total[effective]))
+    recall = float(np.mean(matches[effective] / expected_total[effective]))
+    if precision + recall == 0:
+        return 0.0
+    return 100 * (1 + beta**2) * precision * recall / (beta**2 * precision + recall)

@@ -68,9 +68,15 @@ def describe_request(*, model: str | Path, output: str | Path) -> dict[str, Any]
     return {"task": "describe", "model": str(model), "output": str(output)}
 
 
-def predict_request(*, model: str | Path, inputs: str | Path, input_key: str, output: str | Path) -> dict[str, Any]:
-    """Load a saved model (safely) and write its predictions on `inputs[input_key]` to `output`."""
-    return {"task": "predict", "model": str(model), "inputs": str(inputs), "input_key": input_key, "output": str(output)}
+def predict_request(*, model: str | Path, inputs: str | Path, input_key: str, output: str | Path,
+                    decode_length: int = 0) -> dict[str, Any]:
+    """Load a saved model (safely) and write its predictions on `inputs[input_key]` to `output`.
+
+    With `decode_length`, the model is a translator and its predictions are the tokens it writes by
+    greedy decoding (grader/worker/decoding.py) with a decoder input of that length.
+    """
+    return {"task": "predict", "model": str(model), "inputs": str(inputs), "input_key": input_key, "output": str(output),
+            "decode_length": decode_length}
 
 
 def request_line(request: dict[str, Any], nonce: str) -> str:

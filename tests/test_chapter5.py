@@ -6,13 +6,18 @@ The manifest's known mistakes are graded by tests/test_wrong_answers.py.
 
 from __future__ import annotations
 
+import os
 import string
+import subprocess
+import sys
 from collections import Counter
 
 import numpy as np
 import pytest
 
+from conftest import PROJECT_ROOT
 from grader.chapters import resolve
+from grader.metrics import chrf
 from course_data import build_vocabulary, encode, load_rotten_tomatoes
 from helpers import messages, solution_cell, solution_with, statuses
 
@@ -148,3 +153,124 @@ def test_a_model_that_averages_the_padding_fails_on_longer_padding(grade_answers
     assert statuses(report) == {"5.4": "failed"}, messages(report)
     assert "test accuracy" in messages(report)["5.4"] and ">= 0.940 required" in messages(report)["5.4"]
     assert "Masking" in report["backends"][0]["exercises"][0]["hint"]
+
+
+@pytest.mark.parametrize(("hypotheses", "references", "score"), SACREBLEU_CHRF)
+def test_the_graders_chrf_equals_sacrebleu(hypotheses, references, score):
+    """5.7 is scored by grader/metrics.py's own chrF, never by the learner's 5.5."""
+    assert chrf(hypotheses, references) == pytest.approx(score, abs=1e-9)
+
+
+def test_the_graders_greedy_decoding_writes_what_exercise_5_6s_reference_writes(tmp_path):
+    """The inspector decodes 5.7's held-out verses with grader/worker/decoding.py: 5.6's contract, on 5.6's toy models."""
+    script = tmp_path / "decode.py"
+    script.write_text(
+        "import sys, numpy as np\n"
+        f"sys.path.insert(0, {str(PROJECT_ROOT / 'tools')!r})\n"
+        "from reference_code import reference_function\n"
+        "from grader.worker.decoding import greedy_decode\n"
+        "toy, reference = reference_function('chapter5', 'toy_translator'), reference_function('chapter5', 'greedy_decode')\n"
+        "for seed in range(4):\n"
+        "    source = np.random.default_rng(seed).integers(1, 30, (7, 5)).astype('int32')\n"
+        "    model = toy(30, 40, 9, seed)\n"
+        "    assert np.array_equal(greedy_decode(model, source, 9, batch_size=3), reference(model, source, 9)), seed\n"
+        "print('same')\n")
+    finished = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                              cwd=PROJECT_ROOT, env={**os.environ, "KERAS_BACKEND": "jax"})
+    assert finished.stdout.strip().endswith("same"), finished.stdout + finished.stderr
+
+
+TRANSLATOR_WITH_A_LAYER_CLASS = """
+class AddPositions(keras.layers.Layer):
+    def build(self, input_shape):
+        self.positions = self.add_weight(shape=input_shape[1:], initializer="zeros")
+
+    def call(self, x):
+        return x + self.positions
+
+
+def train_translator(x_train, y_train, x_val, y_val):
+    source = keras.Input(shape=(16,), dtype="int32")
+    target = keras.Input(shape=(16,), dtype="int32")
+    encoded = AddPositions()(keras.layers.Embedding(1200, 8)(source))
+    decoded = AddPositions()(keras.layers.Embedding(1200, 8)(target))
+    decoded = keras.layers.MultiHeadAttention(1, 8)(decoded, encoded)
+    model = keras.Model([source, target], keras.layers.Dense(1200, activation="softmax")(decoded))
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(ignore_class=0))
+    model.fit([x_train[:256], y_train[:256, :-1]], y_train[:256, 1:], epochs=1, verbose=0)
+    return model
+"""
+
+
+@pytest.mark.slow
+def test_a_translator_built_with_a_layer_class_of_its_own_is_told_why_it_cannot_be_loaded(grade_answers):
+    _, report = grade_answers(CHAPTER5, {"train_translator": TRANSLATOR_WITH_A_LAYER_CLASS}, "5.7")
+    assert statuses(report) == {"5.7": "failed"}, messages(report)
+    assert messages(report)["5.7"].startswith("your model uses AddPositions, a class or function of your own"), messages(report)
+    assert "Keras's own layers and keras.ops" in messages(report)["5.7"]
+
+
+# The chapter's recurrent encoder-decoder, masked and trained as long as the Transformer.
+RECURRENT_TRANSLATOR = """
+def train_translator(x_train, y_train, x_val, y_val):
+    source = keras.Input(shape=(16,), dtype="int32")
+    target = keras.Input(shape=(16,), dtype="int32")
+    _, state = keras.layers.GRU(128, return_state=True)(keras.layers.Embedding(1200, 64, mask_zero=True)(source))
+    decoded = keras.layers.GRU(128, return_sequences=True)(
+        keras.layers.Embedding(1200, 64, mask_zero=True)(target), initial_state=state)
+    model = keras.Model([source, target], keras.layers.Dense(1200, activation="softmax")(decoded))
+    model.compile(optimizer=keras.optimizers.Adam(0.003), loss=keras.losses.SparseCategoricalCrossentropy(ignore_class=0))
+    model.fit([x_train, y_train[:, :-1]], y_train[:, 1:], epochs=8, batch_size=128, verbose=0)
+    return model
+"""
+
+
+@pytest.mark.slow
+def test_the_articles_recurrent_translator_does_not_reach_the_transformers_bound(grade_answers):
+    _, report = grade_answers(CHAPTER5, {"train_translator": RECURRENT_TRANSLATOR}, "5.7")
+    assert statuses(report) == {"5.7": "failed"}, messages(report)
+    assert "test chrF" in messages(report)["5.7"] and "required" in messages(report)["5.7"], messages(report)
+
+
+# A correct Transformer written differently from the reference: fixed sinusoidal positions computed with
+# keras.ops, layer normalisation before each block (pre-LN), 2 heads of 32, logits out with the loss
+# told so, AdamW, GELU, and a helper function beside the entry point. Graded on PyTorch.
+TRANSFORMER_WRITTEN_ANOTHER_WAY = """
+import numpy as np
+
+
+def sinusoids(ids, width):
+    positions = ops.cast(ops.cumsum(ops.ones_like(ids), axis=1) - 1, "float32")
+    frequencies = np.exp(-np.log(10000.0) * np.arange(0, width, 2) / width).astype("float32")
+    angles = positions[..., None] * frequencies
+    return ops.concatenate([ops.sin(angles), ops.cos(angles)], axis=-1)
+
+
+def train_translator(x_train, y_train, x_val, y_val):
+    width = 64
+    source = keras.Input(shape=(16,), dtype="int32")
+    target = keras.Input(shape=(16,), dtype="int32")
+    encoded = keras.layers.Embedding(1200, width, mask_zero=True)(source) + sinusoids(source, width)
+    normed = keras.layers.LayerNormalization()(encoded)
+    encoded = encoded + keras.layers.MultiHeadAttention(2, 32)(normed, normed)
+    encoded = encoded + keras.layers.Dense(width)(keras.layers.Dense(128, activation="gelu")(keras.layers.LayerNormalization()(encoded)))
+    encoded = keras.layers.LayerNormalization()(encoded)
+    decoded = keras.layers.Embedding(1200, width, mask_zero=True)(target) + sinusoids(target, width)
+    normed = keras.layers.LayerNormalization()(decoded)
+    decoded = decoded + keras.layers.MultiHeadAttention(2, 32)(normed, normed, use_causal_mask=True)
+    decoded = decoded + keras.layers.MultiHeadAttention(2, 32, name="cross_attention")(
+        keras.layers.LayerNormalization()(decoded), encoded)
+    decoded = decoded + keras.layers.Dense(width)(keras.layers.Dense(128, activation="gelu")(keras.layers.LayerNormalization()(decoded)))
+    logits = keras.layers.Dense(1200)(keras.layers.LayerNormalization()(decoded))
+    model = keras.Model([source, target], logits)
+    model.compile(optimizer=keras.optimizers.AdamW(learning_rate=0.003),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
+    model.fit([x_train, y_train[:, :-1]], y_train[:, 1:], epochs=8, batch_size=128, verbose=0)
+    return model
+"""
+
+
+@pytest.mark.slow
+def test_a_transformer_written_another_way_passes(grade_answers):
+    _, report = grade_answers(CHAPTER5, {"train_translator": TRANSFORMER_WRITTEN_ANOTHER_WAY}, "5.7", backend="torch")
+    assert statuses(report) == {"5.7": "passed"}, messages(report)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_data import series_windows
+from course_data import load_bible_pairs, series_windows, tokenize
 from grader.inputs import exercise_seed, generate_inputs, split_dataset
 from grader.spec import DataSplit, ExerciseSpec
 
@@ -84,3 +84,24 @@ def test_padded_sequences_are_standardised_over_real_frames_and_the_test_split_p
     assert np.allclose(frames.mean(axis=0), 0, atol=1e-3) and np.allclose(frames.std(axis=0), 1, atol=1e-3)
     assert held_out["x_test"].shape[1] == learner["x_train"].shape[1] + 40
     assert not held_out["x_test"][:, -40:].any()  # the padding is still exactly zero
+
+
+def test_translation_pairs_are_encoded_for_teacher_forcing_and_scored_against_the_text():
+    split = DataSplit("bible_en_es", 0.05, 0.05, vocabulary=1200, length=16, translation=True)
+    learner, held_out = split_dataset(split, seed=3)
+    english, spanish = load_bible_pairs()
+    assert learner["x_train"].shape == (5397, 16) and learner["y_train"].shape == (5397, 17)
+    assert learner["x_val"].shape == (300, 16) and held_out["x_test"].shape == (300, 16)
+    targets = learner["y_train"]
+    assert targets.dtype == np.int32 and np.all(targets[:, 0] == 2)  # [START]
+    lengths = (targets > 0).sum(axis=1)
+    assert np.all(targets[np.arange(len(targets)), lengths - 1] == 3)  # [END] after the last word...
+    assert np.all((targets == 3).sum(axis=1) == 1) and targets.max() == 1199  # ...once, in a 1,200-id vocabulary
+    # The held-out targets are the Spanish verses as words (tokenised), in the order of the English ids,
+    # and the vocabulary reads ids back: the training targets' words are the training verses'.
+    vocabulary = held_out["target_vocabulary"]
+    assert list(vocabulary[:4]) == ["", "[UNK]", "[START]", "[END]"]
+    for source, reference in zip(held_out["source_text"][:20], held_out["y_test"][:20]):
+        assert reference in {" ".join(tokenize(s)) for s in spanish[english == source]}
+    words = set(" ".join(" ".join(vocabulary[i] for i in ids if i > 3) for ids in targets).split())
+    assert words <= {word for text in spanish for word in tokenize(text)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import linecache
 import random
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -22,6 +23,7 @@ import numpy as np
 from .. import protocol
 from ..i18n import N_  # messages are marked for the catalogue; the grader words them again (i18n.reworded)
 from .architecture import describe_model
+from .decoding import greedy_decode
 from .outputs import flatten
 
 LEARNER_FILE_PREFIX = "<notebook "
@@ -100,15 +102,32 @@ def _callable(request: dict[str, Any]) -> Callable[..., Any]:
 
 
 def _predict(request: dict[str, Any]) -> dict[str, Any]:
-    model = keras.saving.load_model(request["model"], safe_mode=True, compile=False)
+    model = _load_saved(request["model"])
     inputs = _read_inputs(Path(request["inputs"]))
-    predictions = model.predict(inputs[request["input_key"]], verbose=0, batch_size=256)
-    np.savez(request["output"], predictions=np.asarray(keras.ops.convert_to_numpy(predictions)))
+    if request.get("decode_length"):
+        predictions = greedy_decode(model, inputs[request["input_key"]], int(request["decode_length"]))
+    else:
+        predictions = keras.ops.convert_to_numpy(model.predict(inputs[request["input_key"]], verbose=0, batch_size=256))
+    np.savez(request["output"], predictions=np.asarray(predictions))
     return {}
 
 
+def _load_saved(path: str) -> keras.Model:
+    """Load a learner's saved model in safe mode, naming first the class it needs that Keras does not have.
+
+    Keras words that reason on a later line of a long message, and a reply keeps the first line only.
+    """
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as error:
+        missing = re.search(r"Could not locate (?:class|function) '[^']+'", str(error))
+        if missing:
+            raise ValueError(f"{missing.group(0)} (the saved model needs code that is not in Keras)") from error
+        raise
+
+
 def _describe(request: dict[str, Any]) -> dict[str, Any]:
-    model = keras.saving.load_model(request["model"], safe_mode=True, compile=False)
+    model = _load_saved(request["model"])
     Path(request["output"]).write_text(json.dumps(describe_model(model)))
     return {}
 
