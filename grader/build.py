@@ -3,8 +3,11 @@
 Each chapter source is a jupytext percent `.py` file. In an exercise cell the
 reference code sits between `### BEGIN SOLUTION` and `### END SOLUTION`; the
 learner's copy gets a one-line stub there, the cell is tagged, and a cell that
-runs `check("N.M")` follows it. Cells tagged `reference-only` (known mistakes
-the grader recognises) never reach learners. Outputs are never written, and
+runs `check("N.M")` follows it. An exercise that grades, a second way, a
+function an earlier exercise asked for (7.7 grades 7.1's augmentation) has its
+check cell where its source places one: a code cell tagged `check` that holds
+only `check("N.M")` (emptied in the solved notebook). Cells tagged
+`reference-only` (known mistakes the grader recognises) never reach learners. Outputs are never written, and
 cell ids are derived from positions, so the same source gives the same bytes.
 """
 
@@ -52,11 +55,18 @@ def learner_notebook(chapter: Chapter) -> NotebookNode:
     """The learner's notebook: stubs instead of solutions, checks after exercises, in the chapter's language
     (its markdown from the chapter's catalogue, the English where a text has no current translation)."""
     source = read_source(chapter)
-    exercises = {exercise.entry: exercise for exercise in chapter.spec.exercises}
+    exercises: dict[str, ExerciseSpec] = {}  # by entry point: the first exercise that asks for it
+    for spec in chapter.spec.exercises:
+        exercises.setdefault(spec.entry, spec)
+    regrading = {e.id: e for e in chapter.spec.exercises if exercises[e.entry] is not e}
     cells: list[NotebookNode] = []
     found: set[str] = set()
     for cell in source.cells:
         if REFERENCE_ONLY in cell.metadata.get("tags", []):
+            continue
+        if _placed_check(cell):
+            cells.append(_check_cell(_regrading_exercise(cell, regrading, chapter), chapter.lang))
+            found.add(cell.source.strip())
             continue
         exercise = _exercise_of(cell, exercises) if cell.cell_type == "code" else None
         if exercise is None:
@@ -66,6 +76,10 @@ def learner_notebook(chapter: Chapter) -> NotebookNode:
         found.add(exercise.entry)
         cells += [_stubbed(cell, exercise, chapter), _check_cell(exercise, chapter.lang)]
     missing = [e.id for e in chapter.spec.exercises if e.entry not in found]
+    unplaced = [i for i in regrading if f'check("{i}")' not in found]
+    if unplaced:
+        raise BuildError(f"{chapter.source}: exercise {', '.join(unplaced)} grades a function an earlier exercise asks "
+                         f"for: place its check with a code cell tagged check that holds only check(\"N.M\").")
     if missing:
         raise BuildError(f"{chapter.source}: no exercise cell defines the entry point of {', '.join(missing)}.")
     if not any("from grader import check" in c.source for c in cells if c.cell_type == "code"):
@@ -82,8 +96,27 @@ def _in_language(cells: list[NotebookNode], chapter: Chapter) -> list[NotebookNo
 
 
 def solved_notebook(chapter: Chapter) -> NotebookNode:
-    """The reference notebook with solutions, as nbval runs it."""
-    return _finish([_clean(cell) for cell in read_source(chapter).cells], chapter.stem + "-solved")
+    """The reference notebook with solutions, as nbval runs it. A placed check cell is emptied there (it would
+    grade), not removed: cells keep the source's positions."""
+    cells = [_clean(cell) for cell in read_source(chapter).cells]
+    for cell in cells:
+        if _placed_check(cell):
+            cell.source = ""
+    return _finish(cells, chapter.stem + "-solved")
+
+
+def _placed_check(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and "check" in cell.metadata.get("tags", [])
+
+
+def _regrading_exercise(cell: NotebookNode, regrading: dict[str, ExerciseSpec], chapter: Chapter) -> ExerciseSpec:
+    """The exercise a placed check cell names: one that grades a function an earlier exercise asked for."""
+    named = re.fullmatch(r'check\("([0-9]+\.[0-9]+)"\)', cell.source.strip())
+    if not named or named.group(1) not in regrading:
+        raise BuildError(f"{chapter.source}: a cell tagged check must hold only check(\"N.M\") for an exercise that "
+                         f"grades a function an earlier exercise asks for ({', '.join(regrading) or 'none here'}). "
+                         f"Received: {cell.source.strip()[:80]}")
+    return regrading[named.group(1)]
 
 
 def _exercise_of(cell: NotebookNode, exercises: dict[str, ExerciseSpec]) -> ExerciseSpec | None:

@@ -25,11 +25,12 @@ from . import calibration as calibration_file
 from .chapters import Chapter
 from .grading import Plan, judge_attempt, prepare, run_learner
 from .inspector import ModelInspector
+from .metrics import error_reduction
 from .reference import ReferenceWorker
 from .notebook import Cell, read_code_cells
 from .results import Status
 from .runner import Worker
-from .spec import ExerciseSpec, RandomLabels, Threshold
+from .spec import Baseline, ExerciseSpec, RandomLabels, Threshold
 from .verdict import unsuccessful
 
 PASS_RATE_REQUIRED = 0.99
@@ -47,7 +48,8 @@ def margin_sds(values: Sequence[float], limit: float, at_most: bool) -> float:
 
 def margins(threshold: Threshold, values: Sequence[float], gaps: Sequence[float] = (),
             training_values: Sequence[float] = (), random_labels: RandomLabels | None = None,
-            random_losses: Sequence[float] = ()) -> dict[str, float]:
+            random_losses: Sequence[float] = (), baseline: Baseline | None = None,
+            baseline_values: Sequence[float] = ()) -> dict[str, float]:
     """The margin of each bound the threshold (and a run on random labels) sets, in standard deviations of the
     measured runs.
 
@@ -65,7 +67,14 @@ def margins(threshold: Threshold, values: Sequence[float], gaps: Sequence[float]
         found["training"] = margin_sds(training_values, threshold.training, at_most)
     if random_labels is not None and random_losses:
         found["random labels"] = margin_sds(random_losses, random_labels.max_log_loss, at_most=True)
+    if baseline is not None and baseline_values:
+        found["error reduction"] = margin_sds(gains(threshold, values, baseline_values), baseline.min_error_reduction, at_most=False)
     return found
+
+
+def gains(threshold: Threshold, values: Sequence[float], baseline_values: Sequence[float]) -> list[float]:
+    """Each run's gain over its baseline on the same split: the share of the baseline's error it removes."""
+    return [error_reduction(threshold.metric, value, baseline) for value, baseline in zip(values, baseline_values)]
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,7 @@ class Measurement:
     gaps: tuple[float, ...]  # held-out minus training metric, when the threshold reads training rows; else empty
     training_values: tuple[float, ...]  # the metric on the model's own training rows, likewise
     random_losses: tuple[float, ...]  # the log loss after the run on random labels, where the exercise has one
+    baseline_values: tuple[float, ...]  # the baseline's metric on the same split, where the exercise has one
     passed: tuple[bool, ...]
     keras_version: str
     backend_version: str
@@ -89,10 +99,15 @@ class Measurement:
         return sum(self.passed) / len(self.passed) if self.passed else 0.0
 
     @property
+    def gains(self) -> list[float]:
+        assert self.exercise.threshold is not None
+        return gains(self.exercise.threshold, self.values, self.baseline_values)
+
+    @property
     def margins(self) -> dict[str, float]:
         assert self.exercise.threshold is not None
         return margins(self.exercise.threshold, self.values, self.gaps, self.training_values,
-                       self.exercise.random_labels, self.random_losses)
+                       self.exercise.random_labels, self.random_losses, self.exercise.baseline, self.baseline_values)
 
 
 def calibrate_chapter(
@@ -114,7 +129,7 @@ def calibrate_chapter(
 
 def _measure(chapter: Chapter, exercise: ExerciseSpec, backend: str, seeds: list[int], cells: list[Cell],
              progress: Callable[..., None]) -> Measurement:
-    values, times, gaps, training, random_losses, passed, environment = [], [], [], [], [], [], {}
+    values, times, gaps, training, random_losses, baselines, passed, environment = [], [], [], [], [], [], [], {}
     with tempfile.TemporaryDirectory(prefix="grader-calibrate-") as tmp:
         attempts = []
         for seed in seeds:
@@ -141,10 +156,12 @@ def _measure(chapter: Chapter, exercise: ExerciseSpec, backend: str, seeds: list
             training.append(result.metrics[f"train_{exercise.threshold.metric}"])
         if "random_labels_log_loss" in result.metrics:
             random_losses.append(result.metrics["random_labels_log_loss"])
+        if f"baseline_{exercise.threshold.metric}" in result.metrics:
+            baselines.append(result.metrics[f"baseline_{exercise.threshold.metric}"])
         passed.append(result.passed)
     return Measurement(
         exercise, backend, tuple(seeds), tuple(values), tuple(times), tuple(gaps), tuple(training),
-        tuple(random_losses), tuple(passed),
+        tuple(random_losses), tuple(baselines), tuple(passed),
         str(environment.get("keras_version", "")), str(environment.get("backend_version", "")),
     )
 
@@ -153,7 +170,8 @@ def print_calibration(measurements: list[Measurement], console: Console) -> bool
     """A table per exercise; True when every backend reaches the required pass rate and margins."""
     table = Table(title="Calibration of the reference", title_justify="left")
     for column in ("Exercise", "Backend", "Seeds", "Metric min / median / max", "Mean ± std",
-                   "Gap to training max", "Training worst", "Random labels max", "Time median / max", "Threshold",
+                   "Gap to training max", "Training worst", "Random labels max", "Baseline's error removed min / mean",
+                   "Time median / max", "Threshold",
                    "Budget", "Pass rate", "Margin (sd)"):
         table.add_column(column)
     ok = True
@@ -173,6 +191,8 @@ def print_calibration(measurements: list[Measurement], console: Console) -> bool
             f"{worst_training:.3f} ({threshold.describe_training()})" if worst_training is not None else "",
             f"{max(m.random_losses):.3f} (<= {m.exercise.random_labels.max_log_loss:.3f})"
             if m.random_losses and m.exercise.random_labels else "",
+            f"{min(m.gains):.0%} / {statistics.fmean(m.gains):.0%} (>= {m.exercise.baseline.min_error_reduction:.0%})"
+            if m.gains and m.exercise.baseline else "",
             f"{statistics.median(m.times_s):.1f} s / {max(m.times_s):.1f} s",
             f"{m.exercise.threshold.metric} {m.exercise.threshold.describe()}",
             f"{m.exercise.budget_s[m.backend]:g} s",
@@ -199,6 +219,7 @@ def save_calibration(chapter: Chapter, measurements: list[Measurement]) -> None:
             times_s=tuple(round(t, 3) for t in m.times_s), gaps=tuple(round(g, 6) for g in m.gaps),
             training_values=tuple(round(v, 6) for v in m.training_values),
             random_label_losses=tuple(round(v, 6) for v in m.random_losses),
+            baseline_values=tuple(round(v, 6) for v in m.baseline_values),
             keras_version=m.keras_version, backend_version=m.backend_version,
         )
         command = f"grader calibrate {chapter.name} -e {m.exercise.id} --backend all --seeds {len(m.seeds)} --write"

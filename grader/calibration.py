@@ -40,6 +40,7 @@ class Runs:
     gaps: tuple[float | None, ...] = ()  # held-out minus training metric, where the threshold reads training rows
     training_values: tuple[float | None, ...] = ()  # the metric on the model's own training rows, likewise
     random_label_losses: tuple[float | None, ...] = ()  # log loss after the run on random labels, where there is one
+    baseline_values: tuple[float | None, ...] = ()  # the baseline's held-out metric on the same split, where there is one
     keras_version: str = ""
     backend_version: str = ""
 
@@ -106,11 +107,12 @@ def write(path: Path, calibration: Calibration) -> None:
 
 
 def to_json(calibration: Calibration) -> dict[str, Any]:
-    """The file's JSON object. Empty lists of gaps, training values and random-label losses are left out."""
+    """The file's JSON object. Empty lists of gaps, training values, random-label losses and baselines are left out."""
     def runs(r: Runs) -> dict[str, Any]:
         entry = {"seeds": list(r.seeds), "values": list(r.values), "times_s": list(r.times_s),
                  "keras_version": r.keras_version, "backend_version": r.backend_version}
-        entry.update({key: list(getattr(r, key)) for key in ("gaps", "training_values", "random_label_losses")
+        entry.update({key: list(getattr(r, key)) for key in ("gaps", "training_values", "random_label_losses",
+                                                             "baseline_values")
                       if getattr(r, key)})
         return entry
 
@@ -140,6 +142,7 @@ def _runs(raw: Any) -> Runs:
         gaps=_numbers(raw.get("gaps", []), "gaps"),
         training_values=_numbers(raw.get("training_values", []), "training_values"),
         random_label_losses=_numbers(raw.get("random_label_losses", []), "random_label_losses"),
+        baseline_values=_numbers(raw.get("baseline_values", []), "baseline_values"),
         keras_version=_kind(raw.get("keras_version", ""), str),
         backend_version=_kind(raw.get("backend_version", ""), str),
     )

@@ -51,8 +51,9 @@ def shown_cells(chapter: Chapter) -> dict[int, str]:
     `{source index: learner cell id}`."""
     english = replace(chapter, lang=ENGLISH)
     learner = [cell for cell in learner_notebook(english).cells if "check" not in cell.metadata.get("tags", [])]
-    source = [cell for cell in read_source(english).cells if REFERENCE_ONLY not in cell.metadata.get("tags", [])]
-    positions = [i for i, cell in enumerate(read_source(english).cells) if REFERENCE_ONLY not in cell.metadata.get("tags", [])]
+    kept = [(i, cell) for i, cell in enumerate(read_source(english).cells)
+            if not {REFERENCE_ONLY, "check"} & set(cell.metadata.get("tags", []))]  # a placed check cell is no example
+    positions, source = [i for i, _ in kept], [cell for _, cell in kept]
     tainted = _names_that_reach(source, {exercise.entry for exercise in english.spec.exercises})
     shown = {}
     for position, source_cell, learner_cell in zip(positions, source, learner, strict=True):

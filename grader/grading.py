@@ -255,7 +255,7 @@ def _with_cache(plan: Plan, backend: str, worker: ReferenceWorker) -> Reference:
     return CachedReference(worker, ReferenceCache(plan.reference_cache, plan.chapter.source, backend, plan.seed))
 
 
-Expected = Any  # the reference's output files for a function; the reference model's description for a model
+Expected = Any  # the reference's output files for a function; its model's description for a model; its baseline's file
 
 
 class ExpectedOutputs:
@@ -312,6 +312,8 @@ class ExpectedOutputs:
         try:
             if exercise.kind == "model":
                 return self.reference.architecture(exercise, attempt.inputs[0], timeout)
+            if exercise.kind == "training":  # a baseline to beat, trained on demand: never beside the learner's timed run
+                return self.reference.baseline(exercise, attempt.inputs[0], timeout)
             return self.reference.outputs(exercise, list(attempt.inputs), timeout)
         except ReferenceFailure as failure:
             return failure
@@ -477,7 +479,11 @@ def judge_attempt(
                 training_predictions = models.predict(attempt.outputs[0], attempt.inputs[0], exercise, "train")
             if exercise.random_labels:
                 random_predictions = models.predict(attempt.outputs[1], attempt.random_held_out, exercise)
-            return verdict.judge_training(exercise, backend, attempt, predictions, training_predictions, random_predictions)
+            baseline_predictions = None
+            if exercise.baseline and not isinstance(predictions, str):
+                baseline_predictions = models.predict(expected.get(attempt.prepared), attempt.held_out, exercise)
+            return verdict.judge_training(exercise, backend, attempt, predictions, training_predictions, random_predictions,
+                                          baseline_predictions)
         timeout = plan.timeout_for(exercise)
 
         def mistakes(trial: int) -> list[Path]:

@@ -28,7 +28,7 @@ class ReferenceFailure(RuntimeError):
 
 
 class Reference(Protocol):
-    """The reference's three answers: a ReferenceWorker, or the cache in front of one."""
+    """The reference's answers: a ReferenceWorker, or the cache in front of one."""
 
     def outputs(self, exercise: ExerciseSpec, trials: list[dict[str, np.ndarray]], timeout_s: float) -> list[Path]: ...
 
@@ -37,6 +37,8 @@ class Reference(Protocol):
     def architecture(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> dict[str, Any]: ...
 
     def timing(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> float: ...
+
+    def baseline(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> Path: ...
 
 
 class ReferenceWorker:
@@ -90,6 +92,20 @@ class ReferenceWorker:
             raise ReferenceFailure(not_timed.format(status=reply.status, reason=reply.error))
         return reply.duration_s
 
+    def baseline(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> Path:
+        """The saved model of the exercise's baseline, trained by the reference on the learner's split."""
+        assert exercise.baseline is not None
+        inputs = self._save(f"{exercise.id}-baseline-inputs.npz", arguments)
+        output = self.folder / f"{exercise.id}-baseline.keras"
+        request = call_request(source=self._source(exercise), entry=exercise.baseline.function, inputs=inputs,
+                               output=output, expect="model", seed=exercise_seed(self.seed, exercise.id))
+        reply = self.worker.request(request, timeout_s)
+        if not reply.ok:
+            did_not_run = _("the grader's reference could not run {function} ({status}: {reason})")
+            raise ReferenceFailure(did_not_run.format(function=exercise.baseline.function, status=reply.status,
+                                                      reason=reply.error))
+        return output
+
     def architecture(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> dict[str, Any]:
         """The reference model's description for the same arguments."""
         inputs = self._save(f"{exercise.id}-inputs.npz", arguments)
@@ -119,7 +135,8 @@ class ReferenceWorker:
         """The reference code for an exercise: entry point, known mistakes and probe."""
         path = self.folder / f"{exercise.id}-reference.json"
         if not path.exists():
-            names = [exercise.entry, *(m.function for m in exercise.mistakes), *([exercise.probe] if exercise.probe else [])]
+            names = [exercise.entry, *(m.function for m in exercise.mistakes), *([exercise.probe] if exercise.probe else []),
+                     *([exercise.baseline.function] if exercise.baseline else [])]
             extraction = extract(self.cells, names)
             if extraction.missing:
                 raise ReferenceFailure(f"the solutions do not define {', '.join(extraction.missing)}")

@@ -69,6 +69,7 @@ class ReferenceCache:
         described = {
             **self.context, "task": task, "exercise": exercise.id, "entry": exercise.entry,
             "mistakes": [m.function for m in exercise.mistakes], "probe": exercise.probe,
+            "baseline": exercise.baseline.function if exercise.baseline else "",
             "repeats": exercise.speed.repeats if exercise.speed else 0,
         }
         digest.update(json.dumps(described, sort_keys=True).encode())
@@ -143,6 +144,13 @@ class CachedReference:
             folder = self.cache.store(key, lambda staging: _write_json(staging, {"seconds": seconds}))
         return float(json.loads((folder / "entry.json").read_text())["seconds"])
 
+    def baseline(self, exercise: ExerciseSpec, arguments: dict[str, np.ndarray], timeout_s: float) -> Path:
+        key = self.cache.key("baseline", exercise, [arguments])
+        if (folder := self._hit(key)) is None:
+            model = self._miss(lambda: self.reference.baseline(exercise, arguments, timeout_s))
+            folder = self.cache.store(key, lambda staging: _write_named_file(staging, model))
+        return _read_files(folder)[0]
+
     def has_answers(self, exercise: ExerciseSpec, trials: list[dict[str, np.ndarray]],
                     speed_inputs: dict[str, np.ndarray]) -> bool:
         """Whether everything a correct attempt needs from the reference is cached (its mistakes are not)."""
@@ -170,6 +178,12 @@ def _write_files(staging: Path, files: list[Path]) -> None:
     for source, name in zip(files, names):
         shutil.copyfile(source, staging / name)
     _write_json(staging, {"files": names})
+
+
+def _write_named_file(staging: Path, file: Path) -> None:
+    """One file under its own name (a saved model's suffix tells Keras its format)."""
+    shutil.copyfile(file, staging / file.name)
+    _write_json(staging, {"files": [file.name]})
 
 
 def _read_files(folder: Path) -> list[Path]:

@@ -21,6 +21,7 @@ from . import next_step
 from .chapters import Chapter
 from .i18n import N_, _, ngettext, status_label
 from .results import BackendReport, ExerciseResult, RunReport, Status, report_to_dict
+from .spec import ExerciseSpec
 
 _STYLE = {
     Status.PASSED: "bold green",
@@ -177,12 +178,24 @@ def chapters_json(chapters: list[Chapter]) -> list[dict[str, Any]]:
             "max_score": chapter.spec.max_score,
             "exercises": [
                 {"id": e.id, "title": e.title, "points": e.points, "kind": e.kind,
-                 "entry_points": [e.entry], "hints": len(e.hints)}
+                 "entry_points": [e.entry], "hints": len(e.hints), **_bounds_json(e)}
                 for e in chapter.spec.exercises
             ],
         }
         for chapter in chapters
     ]
+
+
+def _bounds_json(exercise: ExerciseSpec) -> dict[str, Any]:
+    """A training exercise's held-out bound, time budgets and baseline to beat, as calibrated."""
+    threshold = exercise.threshold
+    if exercise.kind != "training" or threshold is None:
+        return {}
+    bound = {"metric": threshold.metric, **({"min": threshold.minimum} if threshold.minimum is not None
+                                             else {"max": threshold.maximum})}
+    baseline = {"baseline": {"description": exercise.baseline.description, "min_error_reduction": exercise.baseline.min_error_reduction}
+                } if exercise.baseline else {}
+    return {"threshold": bound, "budget_s": dict(exercise.budget_s), **baseline}
 
 
 def print_chapters(chapters: list[Chapter], console: Console) -> None:

@@ -72,6 +72,7 @@ class DataSplit:
     vocabulary: int = 0  # texts: encode with this many vocabulary entries (course_data/text.py)...
     length: int = 0  # ...into sequences of this length
     pad_test: int = 0  # sequences: this many more padding steps in the held-out split
+    translation: bool = False  # (source, target) text pairs: both encoded, the held-out targets kept as text
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,21 @@ class RandomLabels:
 
 
 @dataclass(frozen=True)
+class Baseline:
+    """A model the reference trains on the same split, never with learner code, for the learner's to beat.
+
+    The learner's model must remove at least `min_error_reduction` of the baseline's held-out error (its
+    distance from the metric's best value; grader/metrics.error_reduction). Paired on the same split, the
+    comparison is far less noisy than either metric: it measures what the learner's part adds, such as
+    an augmentation (exercise 7.7).
+    """
+
+    function: str
+    min_error_reduction: float
+    description: str  # what the baseline is, for the learner: "the same network without your augmentation"
+
+
+@dataclass(frozen=True)
 class Speed:
     """A time limit relative to the reference, on inputs sized by `dims`.
 
@@ -178,6 +194,7 @@ class ExerciseSpec:
     data: DataSplit | None = None
     threshold: Threshold | None = None
     random_labels: RandomLabels | None = None  # training exercises: a run on random labels must not memorise them
+    baseline: Baseline | None = None  # training exercises: a reference model on the same split to beat
     budget_s: dict[str, float] = field(default_factory=dict)
     probe: str = ""
     speed: Speed | None = None
@@ -207,7 +224,7 @@ class ChapterSpec:
         return sum(exercise.points for exercise in self.exercises)
 
     def translated(self, texts: Mapping[str, str]) -> ChapterSpec:
-        """The same manifest with its learner-facing texts (titles, hints, known-mistake messages) looked up in
+        """The same manifest with its learner-facing texts (titles, hints, known-mistake messages, baselines) looked up in
         `texts`, English -> translation; a text without one stays English."""
         if not texts:
             return self
@@ -217,7 +234,8 @@ class ChapterSpec:
 
         exercises = tuple(
             replace(e, title=look_up(e.title), hints=tuple(map(look_up, e.hints)),
-                    mistakes=tuple(replace(m, message=look_up(m.message)) for m in e.mistakes))
+                    mistakes=tuple(replace(m, message=look_up(m.message)) for m in e.mistakes),
+                    baseline=replace(e.baseline, description=look_up(e.baseline.description)) if e.baseline else None)
             for e in self.exercises
         )
         return replace(self, exercises=exercises)
@@ -278,7 +296,7 @@ def load_chapter_spec(path: Path) -> ChapterSpec:
 
 _EXERCISE_KEYS = (
     "id", "title", "kind", "entry", "points", "hints", "timeout_s", "trials",
-    "inputs", "dims", "tolerance", "mistakes", "data", "threshold", "random_labels", "budget_s", "probe", "speed",
+    "inputs", "dims", "tolerance", "mistakes", "data", "threshold", "random_labels", "baseline", "budget_s", "probe", "speed",
     "backends", "memory_mb",
 )
 
@@ -315,6 +333,7 @@ def _parse_exercise(raw: dict[str, Any], path: Path) -> ExerciseSpec:
         data=_parse_data(raw["data"], where) if "data" in raw else None,
         threshold=_parse_threshold(raw.get("threshold"), where),
         random_labels=_record(RandomLabels, raw["random_labels"], where, "random_labels") if "random_labels" in raw else None,
+        baseline=_record(Baseline, raw["baseline"], where, "baseline") if "baseline" in raw else None,
         budget_s=_parse_budget(_table(raw.get("budget_s", {}), where, "budget_s"), where),
         probe=_typed(raw.get("probe", ""), str, f"{where}: probe"),
         speed=_parse_speed(raw["speed"], dims, where) if "speed" in raw else None,
@@ -470,6 +489,8 @@ def _check_kind_fields(exercise: ExerciseSpec, where: str) -> None:
             raise SpecError(f"{where}: budget_s needs a time budget for {missing}.")
     elif exercise.random_labels is not None:
         raise SpecError(f"{where}: random_labels is a second training run: only a training exercise has one.")
+    elif exercise.baseline is not None:
+        raise SpecError(f"{where}: baseline is a reference model to beat: only a training exercise has one.")
 
 
 def _check_ids(number: int, exercises: tuple[ExerciseSpec, ...], path: Path) -> None:

@@ -1,7 +1,7 @@
 """The course in another language, from the same single source: one gettext catalogue per chapter.
 
 A chapter's learner-facing text is its markdown cells (the narrative, the maths, each exercise's
-contract) and its manifest's exercise titles, hints and known-mistake messages. Each is a message in
+contract) and its manifest's exercise titles, hints, known-mistake messages and baselines' descriptions. Each is a message in
 `solutions/locale/<lang>/<stem>.po`, whose `msgid` is the English text and `msgstr` the translation.
 The English source stays as it is; the catalogue sits beside it, and any translator's tool (Poedit,
 Weblate, Crowdin, Transifex) reads and writes it.
@@ -71,6 +71,8 @@ def source_texts(chapter: Chapter) -> list[SourceText]:
         texts.append(SourceText(exercise.title, f"exercise {exercise.id}: title"))
         texts += [SourceText(hint, f"exercise {exercise.id}: hint {k}") for k, hint in enumerate(exercise.hints, 1)]
         texts += [SourceText(m.message, f"exercise {exercise.id}: known mistake {m.function}") for m in exercise.mistakes]
+        if exercise.baseline:
+            texts.append(SourceText(exercise.baseline.description, f"exercise {exercise.id}: baseline"))
     seen: set[str] = set()
     unique = []
     for t in texts:

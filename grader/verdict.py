@@ -6,6 +6,7 @@ from files: it never imports Keras and never runs learner code.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 
 from .compare import Comparison, compare_outputs
 from .i18n import N_, _, reworded
-from .metrics import compute_metric, metric_name
+from .metrics import compute_metric, error_reduction, metric_name
 from .protocol import Reply
 from .results import ExerciseResult, Status
 from .spec import ExerciseSpec
@@ -188,7 +189,7 @@ def describe_inputs(arguments: dict[str, np.ndarray]) -> str:
 def judge_model(exercise: ExerciseSpec, yours: dict[str, Any] | str, expected: dict[str, Any]) -> ExerciseResult:
     """Pass when the architecture matches: layers, settings, shapes, parameter count."""
     if isinstance(yours, str):
-        unreadable = _("your model could not be read back: {reason}").format(reason=yours)
+        unreadable = _needs_your_code(yours) or _("your model could not be read back: {reason}").format(reason=yours)
         return _result(exercise, Status.FAILED, unreadable)
     comparison = compare_architectures(yours, expected)
     if comparison.ok:
@@ -266,19 +267,24 @@ def _shapes(shapes: list[list[int | None]]) -> str:
 def judge_training(
     exercise: ExerciseSpec, backend: str, attempt: Attempt, predictions: np.ndarray | str,
     training_predictions: np.ndarray | str | None = None, random_predictions: np.ndarray | str | None = None,
+    baseline_predictions: np.ndarray | str | None = None,
 ) -> ExerciseResult:
     """Pass when the held-out metric reaches the threshold within the backend's time budget.
 
     With a `max_gap` or a `training` bound, `training_predictions` (on the learner's own training rows)
     must also be given; with `random_labels`, `random_predictions` (the second run's model on its fresh
-    rows). Underfitting and overfitting are named first: they are the diagnosis, where a missed held-out
-    threshold alone would not say why.
+    rows); with a `baseline`, `baseline_predictions` (the reference's baseline on the same held-out rows),
+    whose error the learner's model must cut by `min_error_reduction`. Underfitting and overfitting are
+    named first: they are the diagnosis, where a missed held-out threshold alone would not say why.
     """
     assert exercise.threshold is not None
     reply = attempt.replies[0]
     history = reply.data.get("history", {})
     extra = {"duration_s": reply.duration_s, "history": history}
     if isinstance(predictions, str):
+        unloadable = _needs_your_code(predictions)
+        if unloadable:
+            return _result(exercise, Status.FAILED, unloadable, **extra)
         shape = tuple(np.shape(attempt.held_out["x_test"]))
         message = _("your trained model could not be evaluated on the held-out inputs, of shape {shape}: {reason}")
         return _result(exercise, Status.FAILED, message.format(shape=shape, reason=predictions), **extra)
@@ -310,6 +316,13 @@ def judge_training(
     memorised = _memorised(exercise, attempt, random_predictions, metrics)
     if memorised:
         return _result(exercise, Status.FAILED, memorised, metrics=metrics, **extra)
+    if exercise.baseline:
+        if baseline_predictions is None or isinstance(baseline_predictions, str):
+            return grader_error(exercise, _("the grader's baseline could not be evaluated: {reason}").format(
+                reason=baseline_predictions or _("no model")))
+        short_of_baseline = _short_of_baseline(exercise, attempt, value, baseline_predictions, metrics)
+        if short_of_baseline:
+            return _result(exercise, Status.FAILED, short_of_baseline, metrics=metrics, **extra)
     if not threshold.passes(value):
         missed = _("test {metric} {value:.3f}, {bound} required")
         message = missed.format(metric=name, value=value, bound=threshold.describe())
@@ -318,14 +331,50 @@ def judge_training(
         too_slow = _("training took {duration:.1f} s, over the {budget:g} s budget on {backend}")
         message = too_slow.format(duration=reply.duration_s, budget=budget, backend=backend)
         return _result(exercise, Status.FAILED, message, metrics=metrics, **extra)
-    if threshold.max_gap is None:
+    if exercise.baseline:
+        message = _("test {metric} {value:.3f} ({bound}), {gain:.0%} of the error of {description} removed (at "
+                    "least {required:.0%}), trained in {duration:.1f} s (budget {budget:g} s)")
+    elif threshold.max_gap is None:
         message = _("test {metric} {value:.3f} ({bound}), trained in {duration:.1f} s (budget {budget:g} s)")
     else:
         message = _("test {metric} {value:.3f} ({bound}), gap to training {gap:.3f} (<= {max_gap:.3f}), "
                     "trained in {duration:.1f} s (budget {budget:g} s)")
     message = message.format(metric=name, value=value, bound=threshold.describe(), gap=metrics.get("gap"),
-                             max_gap=threshold.max_gap, duration=reply.duration_s, budget=budget)
+                             max_gap=threshold.max_gap, duration=reply.duration_s, budget=budget,
+                             gain=metrics.get("error_reduction"), description=exercise.baseline.description if exercise.baseline else "",
+                             required=exercise.baseline.min_error_reduction if exercise.baseline else 0.0)
     return _result(exercise, Status.PASSED, message, metrics=metrics, **extra)
+
+
+def _needs_your_code(reason: str) -> str:
+    """Why a saved model cannot be loaded without the learner's code, in the learner's words, or ""."""
+    custom = re.search(r"Could not locate (?:class|function) '([^']+)'", reason)
+    if custom:
+        message = _("your model uses {name}, a class or function of your own, which the grader cannot load: it "
+                    "loads your saved model in Keras's safe mode, without your code. Build the model from "
+                    "Keras's own layers and keras.ops")
+        return message.format(name=custom.group(1))
+    if "`Lambda` layer" in reason:
+        return _("your model uses a Lambda layer, which the grader cannot load: it loads your saved model in "
+                 "Keras's safe mode, without your code. Write the computation with Keras's own layers, or "
+                 "with keras.ops on the model's tensors")
+    return ""
+
+
+def _short_of_baseline(exercise: ExerciseSpec, attempt: Attempt, value: float, predictions: np.ndarray,
+                       metrics: dict[str, float]) -> str:
+    """Why the model does not remove enough of the baseline's error (its metric and the reduction join `metrics`), or ""."""
+    assert exercise.baseline is not None and exercise.threshold is not None
+    metric = exercise.threshold.metric
+    baseline = compute_metric(metric, attempt.held_out, predictions)
+    gain = error_reduction(metric, value, baseline)
+    metrics.update({f"baseline_{metric}": baseline, "error_reduction": gain})
+    if gain >= exercise.baseline.min_error_reduction:
+        return ""
+    message = _("test {metric} {value:.3f} against {baseline:.3f} for {description}, on the same split: {gain:.0%} "
+                "of its error removed, at least {required:.0%} required")
+    return message.format(metric=metric_name(metric), value=value, baseline=baseline, gain=gain,
+                          description=exercise.baseline.description, required=exercise.baseline.min_error_reduction)
 
 
 def _memorised(exercise: ExerciseSpec, attempt: Attempt, predictions: np.ndarray | str | None,

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from grader.build import BEGIN, END, BuildError, learner_notebook, read_source, stale
+from grader.build import BEGIN, END, BuildError, learner_notebook, read_source, solved_notebook, stale
 from grader.chapters import COURSE_DIR, PROJECT_ROOT, discover
 
 
@@ -18,6 +18,14 @@ def test_course_is_up_to_date_with_solutions():
     finished = subprocess.run([sys.executable, "-m", "grader", "build", "--check"], capture_output=True, text=True,
                               cwd=PROJECT_ROOT)
     assert finished.returncode == 0, finished.stderr
+
+
+def first_asking(chapter) -> list:
+    """The exercises that ask for a function, not those that grade an earlier exercise's function again."""
+    first = {}
+    for exercise in chapter.spec.exercises:
+        first.setdefault(exercise.entry, exercise)
+    return list(first.values())
 
 
 def solution_only_lines(chapter) -> set[str]:
@@ -41,8 +49,9 @@ def test_learner_notebooks_hold_stubs_not_solutions():
         leaked = secrets & lines
         assert not leaked, f"{chapter.name} shows solution lines: {sorted(leaked)[:3]}"
         text = "\n".join(lines)
-        for exercise in chapter.spec.exercises:
+        for exercise in first_asking(chapter):  # an exercise that grades an earlier one's function has no stub of its own
             assert f'raise NotImplementedError("Exercise {exercise.id}: ' in text
+        for exercise in chapter.spec.exercises:
             assert f'check("{exercise.id}")' in text
 
 
@@ -52,7 +61,7 @@ def test_learner_notebooks_have_no_outputs_and_tag_their_exercises():
         code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
         assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
         tagged = {cell["metadata"]["grader"]["exercise"] for cell in code if "exercise" in cell["metadata"].get("tags", [])}
-        assert tagged == {exercise.id for exercise in chapter.spec.exercises}
+        assert tagged == {exercise.id for exercise in first_asking(chapter)}
 
 
 def test_every_exercise_has_exactly_one_check_cell_right_after_it():
@@ -60,9 +69,11 @@ def test_every_exercise_has_exactly_one_check_cell_right_after_it():
     for chapter in discover():
         code = [cell for cell in json.loads(chapter.notebook.read_text())["cells"] if cell["cell_type"] == "code"]
         calls = [(index, "".join(cell["source"]).strip()) for index, cell in enumerate(code) if "check(" in "".join(cell["source"])]
-        assert [source for _, source in calls] == [f'check("{e.id}")' for e in chapter.spec.exercises], chapter.name
+        assert sorted(source for _, source in calls) == sorted(f'check("{e.id}")' for e in chapter.spec.exercises), chapter.name
+        asking = {exercise.id for exercise in first_asking(chapter)}
         for index, source in calls:
-            assert code[index - 1]["metadata"]["grader"]["exercise"] == source[7:-2], f"{chapter.name}: {source}"
+            if source[7:-2] in asking:  # else it grades an earlier exercise's function, where its source placed it
+                assert code[index - 1]["metadata"]["grader"]["exercise"] == source[7:-2], f"{chapter.name}: {source}"
 
 
 def test_each_chapter_opens_with_a_table_of_all_its_exercises():
@@ -129,3 +140,21 @@ def test_build_never_overwrites_a_learners_work(tmp_path):
     assert chapter.notebook.read_text() == worked
     build([chapter], force=True)
     assert chapter.notebook.read_text() != worked
+
+
+def test_an_exercise_that_grades_an_earlier_function_again_has_its_check_where_its_source_places_it(tmp_path):
+    """7.7 grades 7.1's make_augmentation a second way: its check cell stands in its own section, and only there."""
+    solutions, course = tmp_path / "solutions", tmp_path / "course"
+    shutil.copytree(PROJECT_ROOT / "solutions", solutions)
+    chapter = next(c for c in discover(solutions, course) if c.name == "chapter7")
+    cells = learner_notebook(chapter).cells
+    placed = [i for i, cell in enumerate(cells) if cell.source == 'check("7.7")']
+    assert len(placed) == 1 and "Exercise 7.7" in cells[placed[0] - 2].source + cells[placed[0] - 1].source
+    assert all(cell.source != 'check("7.7")' for cell in solved_notebook(chapter).cells)  # nbval would grade
+    source = chapter.source.read_text()
+    chapter.source.write_text(source.replace('# %% tags=["check"]\ncheck("7.7")\n', ""))
+    with pytest.raises(BuildError, match=r"exercise 7.7 grades a function an earlier exercise asks for: place its check"):
+        learner_notebook(next(c for c in discover(solutions, course) if c.name == "chapter7"))
+    chapter.source.write_text(source.replace('check("7.7")', 'check("7.2")'))
+    with pytest.raises(BuildError, match=r"a cell tagged check must hold only check"):
+        learner_notebook(next(c for c in discover(solutions, course) if c.name == "chapter7"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader import calibration
-from grader.calibrate import MARGIN_REQUIRED_SDS, PASS_RATE_REQUIRED, margins
+from grader.calibrate import MARGIN_REQUIRED_SDS, PASS_RATE_REQUIRED, gains, margins
 from grader.chapters import discover
 
 TRAINING = [(c, e) for c in discover() for e in c.spec.exercises if e.kind == "training"]
@@ -31,11 +31,18 @@ def test_committed_measurements_support_the_threshold_on_every_backend(chapter, 
             assert None not in gaps + training, f"{exercise.id} reads the training rows: recalibrate"
         if exercise.random_labels:  # measured where there is a run on random labels
             assert None not in random_losses, f"{exercise.id} has a run on random labels: recalibrate"
+        gained = (None,) * len(runs.values)
+        if exercise.baseline:  # measured where there is a baseline to beat
+            assert None not in runs.baseline_values and len(runs.baseline_values) == len(runs.values), \
+                f"{exercise.id} has a baseline: recalibrate"
+            gained = tuple(gains(threshold, runs.values, runs.baseline_values))
         passes = [
             threshold.passes(value) and threshold.gap_within(gap) and threshold.training_within(trained)
             and (exercise.random_labels is None or memorised <= exercise.random_labels.max_log_loss)
+            and (exercise.baseline is None or gain >= exercise.baseline.min_error_reduction)
             and seconds <= exercise.budget_s[backend]
-            for value, seconds, gap, trained, memorised in zip(runs.values, runs.times_s, gaps, training, random_losses)
+            for value, seconds, gap, trained, memorised, gain
+            in zip(runs.values, runs.times_s, gaps, training, random_losses, gained)
         ]
         assert sum(passes) / len(passes) >= PASS_RATE_REQUIRED, (backend, runs)
 
@@ -47,7 +54,7 @@ def test_every_bound_sits_well_clear_of_the_references_runs(chapter, exercise):
     for backend in exercise.backends:
         runs = measured.backends[backend]
         found = margins(exercise.threshold, runs.values, runs.gaps, runs.training_values, exercise.random_labels,
-                        runs.random_label_losses)
+                        runs.random_label_losses, exercise.baseline, runs.baseline_values)
         assert min(found.values()) >= MARGIN_REQUIRED_SDS, (exercise.id, backend, found)
 
 

@@ -67,7 +67,7 @@ def test_the_writers_merge_into_what_is_there(tmp_path):
     copy = Chapter(chapter4.number, chapter4.stem, tmp_path, tmp_path)
     copy.calibration.write_text(chapter4.calibration.read_text())
     exercise = chapter4.spec.exercise("4.3")
-    measured = Measurement(exercise, "jax", (0,), (0.8123456789,), (1.23456,), (), (), (0.6612345678,), (True,), "3.0", "0.1")
+    measured = Measurement(exercise, "jax", (0,), (0.8123456789,), (1.23456,), (), (), (0.6612345678,), (), (True,), "3.0", "0.1")
     save_calibration(copy, [measured])
     save_spreads(copy, [Spread(chapter4.spec.exercise("4.4"), 3, 1e-7, 2e-6)])
     merged = calibration.read(copy.calibration, "chapter4")

@@ -162,3 +162,19 @@ def test_other_correct_answers_pass(grade_answers):
     finished, report = grade_answers(CHAPTER7, OTHER_CORRECT_ANSWERS, *exercises)
     assert statuses(report) == dict.fromkeys(exercises, "passed"), messages(report)
     assert finished.returncode == 0
+
+
+NO_AUGMENTATION = """
+def make_augmentation():
+    return keras.Sequential([keras.layers.Identity()])
+"""
+
+
+def test_an_augmentation_that_changes_nothing_gains_exactly_nothing_over_the_baseline(grade_answers):
+    """7.7 is paired: the same network from the same weights, in the learner's worker and in the reference's.
+    Copies that equal the originals train exactly the baseline, so none of its error is removed, to the last digit."""
+    _, report = grade_answers(CHAPTER7, {"make_augmentation": NO_AUGMENTATION}, "7.7")
+    assert statuses(report) == {"7.7": "failed"}, messages(report)
+    assert "the same network trained without your augmentation, on the same split: 0% of its error removed" in messages(report)["7.7"]
+    result = report["backends"][0]["exercises"][0]
+    assert result["metrics"]["error_reduction"] == 0.0 and result["metrics"]["test_accuracy"] > 0.5

@@ -11,7 +11,7 @@ from grader.chapters import resolve
 from grader.grading import Attempt, Prepared
 from grader.runner import Reply
 from grader.results import Status
-from grader.spec import Threshold
+from grader.spec import Baseline, Threshold
 from grader.verdict import compare_architectures, judge_training, unsuccessful
 
 # 8.4's kind of threshold, with numbers of this file's own so that recalibrating 8.4 leaves it alone
@@ -93,3 +93,53 @@ def test_a_model_right_but_for_separate_activation_layers_is_told_so_in_those_wo
     wrong_units = {**separate, "layers": [_dense(10, "linear", 90), *separate["layers"][1:]]}
     assert "separate Activation" not in compare_architectures(wrong_units, expected).message
     assert compare_architectures(expected, expected).ok
+
+
+# 7.7's kind of bound, with numbers of this file's own: cut a reference model's error on the same split
+BEAT = Baseline("train_without_augmentation", min_error_reduction=0.30,
+                description="the same network trained without your augmentation")
+AUGMENTED = replace(resolve("chapter7").spec.exercise("7.7"), threshold=Threshold("accuracy", minimum=0.5), baseline=BEAT)
+DIGITS = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+
+
+def guesses(right: int) -> np.ndarray:
+    """Scores over 10 classes that name the first `right` digits of DIGITS and miss the others."""
+    named = np.where(np.arange(10) < right, DIGITS, (DIGITS + 1) % 10)
+    return np.eye(10)[named]
+
+
+def augmented_attempt() -> Attempt:
+    prepared = Prepared(AUGMENTED, inputs=({"x_train": np.zeros((10, 28, 28)), "y_train": DIGITS},),
+                        held_out={"x_test": np.zeros((10, 28, 28)), "y_test": DIGITS})
+    return Attempt(prepared, replies=(Reply("ok", duration_s=3.0),))
+
+
+def test_a_model_that_removes_enough_of_the_baselines_error_passes_and_reports_the_share():
+    # 2 errors in 10 against the baseline's 4: half of its error removed
+    result = judge_training(AUGMENTED, "jax", augmented_attempt(), guesses(8), baseline_predictions=guesses(6))
+    assert result.status is Status.PASSED, result.message
+    assert result.metrics["baseline_accuracy"] == pytest.approx(0.6) and result.metrics["error_reduction"] == pytest.approx(0.5)
+    assert "50% of the error of the same network trained without your augmentation removed (at least 30%)" in result.message
+
+
+def test_a_model_above_the_threshold_but_not_clear_of_the_baseline_fails_saying_by_how_much():
+    # 3 errors against 4: a quarter of the baseline's error removed, under the 30% required
+    result = judge_training(AUGMENTED, "jax", augmented_attempt(), guesses(7), baseline_predictions=guesses(6))
+    assert result.status is Status.FAILED
+    assert result.message == ("test accuracy 0.700 against 0.600 for the same network trained without your augmentation, "
+                              "on the same split: 25% of its error removed, at least 30% required")
+    worse = judge_training(AUGMENTED, "jax", augmented_attempt(), guesses(6), baseline_predictions=guesses(8))
+    assert worse.status is Status.FAILED and "-100% of its error removed" in worse.message
+
+
+def test_a_baseline_that_could_not_be_evaluated_is_the_graders_fault_never_a_pass():
+    result = judge_training(AUGMENTED, "jax", augmented_attempt(), guesses(8), baseline_predictions="no such file")
+    assert result.status is Status.ERROR and "baseline could not be evaluated: no such file" in result.message
+
+
+def test_a_model_built_on_a_class_of_its_own_is_told_that_the_grader_loads_it_without_code():
+    reason = "ValueError: Could not locate class 'AddPositions' (the saved model needs code that is not in Keras)"
+    result = judge_training(AUGMENTED, "jax", augmented_attempt(), reason)
+    assert result.message.startswith("your model uses AddPositions, a class or function of your own")
+    lambda_layer = "ValueError: Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda."
+    assert "uses a Lambda layer" in judge_training(AUGMENTED, "jax", augmented_attempt(), lambda_layer).message
