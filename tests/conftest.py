@@ -100,6 +100,14 @@ def grade_answers(tmp_path: Path) -> Callable[..., Graded]:
 
 
 @pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both editions of the docs site, built once for test_docs and test_browser (test_docs.build_site)."""
+    from test_docs import build_site
+
+    return build_site(tmp_path_factory.mktemp("site"))
+
+
+@pytest.fixture(scope="session")
 def grade_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Graded]:
     """`grade_once(key, grade)`: what `grade(folder)` gave the first time `key` was asked for in this session.
 

@@ -158,7 +158,9 @@ def data_parallel_gradients(model, x, y, n_devices):
 
 
 def test_other_correct_answers_pass(grade_answers):
-    exercises = [e.id for e in CHAPTER7.spec.exercises if e.entry in OTHER_CORRECT_ANSWERS]
+    # 7.7 grades make_augmentation a second way, by training twice: tests/test_chapters.py grades it with the
+    # reference's pipeline, test_an_augmentation_that_changes_nothing... with one that does nothing.
+    exercises = [e.id for e in CHAPTER7.spec.exercises if e.entry in OTHER_CORRECT_ANSWERS and e.id != "7.7"]
     finished, report = grade_answers(CHAPTER7, OTHER_CORRECT_ANSWERS, *exercises)
     assert statuses(report) == dict.fromkeys(exercises, "passed"), messages(report)
     assert finished.returncode == 0

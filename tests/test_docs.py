@@ -72,8 +72,8 @@ def hidden_lines(chapter: Chapter) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_site(tmp_path_factory.mktemp("site"))
+def site(built_site: Path) -> Path:
+    return built_site
 
 
 def test_every_published_chapter_has_a_page_with_stubs_and_checks(site: Path) -> None:
