@@ -7,8 +7,9 @@ runs `check("N.M")` follows it. An exercise that grades, a second way, a
 function an earlier exercise asked for (7.7 grades 7.1's augmentation) has its
 check cell where its source places one: a code cell tagged `check` that holds
 only `check("N.M")` (emptied in the solved notebook). Cells tagged
-`reference-only` (known mistakes the grader recognises) never reach learners. Outputs are never written, and
-cell ids are derived from positions, so the same source gives the same bytes.
+`reference-only` (known mistakes the grader recognises) never reach learners.
+Outputs are never written, and cell ids are derived from positions, so the
+same source gives the same bytes.
 """
 
 from __future__ import annotations
@@ -60,13 +61,15 @@ def learner_notebook(chapter: Chapter) -> NotebookNode:
         exercises.setdefault(spec.entry, spec)
     regrading = {e.id: e for e in chapter.spec.exercises if exercises[e.entry] is not e}
     cells: list[NotebookNode] = []
-    found: set[str] = set()
+    found: set[str] = set()  # entry points whose exercise cell was seen
+    placed: set[str] = set()  # ids of the regrading exercises whose check cell was seen
     for cell in source.cells:
         if REFERENCE_ONLY in cell.metadata.get("tags", []):
             continue
         if _placed_check(cell):
-            cells.append(_check_cell(_regrading_exercise(cell, regrading, chapter), chapter.lang))
-            found.add(cell.source.strip())
+            regraded = _regrading_exercise(cell, regrading, chapter)
+            cells.append(_check_cell(regraded, chapter.lang))
+            placed.add(regraded.id)
             continue
         exercise = _exercise_of(cell, exercises) if cell.cell_type == "code" else None
         if exercise is None:
@@ -76,7 +79,7 @@ def learner_notebook(chapter: Chapter) -> NotebookNode:
         found.add(exercise.entry)
         cells += [_stubbed(cell, exercise, chapter), _check_cell(exercise, chapter.lang)]
     missing = [e.id for e in chapter.spec.exercises if e.entry not in found]
-    unplaced = [i for i in regrading if f'check("{i}")' not in found]
+    unplaced = [i for i in regrading if i not in placed]
     if unplaced:
         raise BuildError(f"{chapter.source}: exercise {', '.join(unplaced)} grades a function an earlier exercise asks "
                          f"for: place its check with a code cell tagged check that holds only check(\"N.M\").")

@@ -68,12 +68,12 @@ def margins(threshold: Threshold, values: Sequence[float], gaps: Sequence[float]
     if random_labels is not None and random_losses:
         found["random labels"] = margin_sds(random_losses, random_labels.max_log_loss, at_most=True)
     if baseline is not None and baseline_values:
-        found["error reduction"] = margin_sds(gains(threshold, values, baseline_values), baseline.min_error_reduction, at_most=False)
+        found["error reduction"] = margin_sds(error_reductions(threshold, values, baseline_values), baseline.min_error_reduction, at_most=False)
     return found
 
 
-def gains(threshold: Threshold, values: Sequence[float], baseline_values: Sequence[float]) -> list[float]:
-    """Each run's gain over its baseline on the same split: the share of the baseline's error it removes."""
+def error_reductions(threshold: Threshold, values: Sequence[float], baseline_values: Sequence[float]) -> list[float]:
+    """Each run's share of its baseline's error (on the same split) that it removes."""
     return [error_reduction(threshold.metric, value, baseline) for value, baseline in zip(values, baseline_values)]
 
 
@@ -99,9 +99,9 @@ class Measurement:
         return sum(self.passed) / len(self.passed) if self.passed else 0.0
 
     @property
-    def gains(self) -> list[float]:
+    def error_reductions(self) -> list[float]:
         assert self.exercise.threshold is not None
-        return gains(self.exercise.threshold, self.values, self.baseline_values)
+        return error_reductions(self.exercise.threshold, self.values, self.baseline_values)
 
     @property
     def margins(self) -> dict[str, float]:
@@ -191,8 +191,8 @@ def print_calibration(measurements: list[Measurement], console: Console) -> bool
             f"{worst_training:.3f} ({threshold.describe_training()})" if worst_training is not None else "",
             f"{max(m.random_losses):.3f} (<= {m.exercise.random_labels.max_log_loss:.3f})"
             if m.random_losses and m.exercise.random_labels else "",
-            f"{min(m.gains):.0%} / {statistics.fmean(m.gains):.0%} (>= {m.exercise.baseline.min_error_reduction:.0%})"
-            if m.gains and m.exercise.baseline else "",
+            f"{min(m.error_reductions):.0%} / {statistics.fmean(m.error_reductions):.0%} (>= {m.exercise.baseline.min_error_reduction:.0%})"
+            if m.error_reductions and m.exercise.baseline else "",
             f"{statistics.median(m.times_s):.1f} s / {max(m.times_s):.1f} s",
             f"{m.exercise.threshold.metric} {m.exercise.threshold.describe()}",
             f"{m.exercise.budget_s[m.backend]:g} s",

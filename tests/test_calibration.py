@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader import calibration
-from grader.calibrate import MARGIN_REQUIRED_SDS, PASS_RATE_REQUIRED, gains, margins
+from grader.calibrate import MARGIN_REQUIRED_SDS, PASS_RATE_REQUIRED, error_reductions, margins
 from grader.chapters import discover
 
 TRAINING = [(c, e) for c in discover() for e in c.spec.exercises if e.kind == "training"]
@@ -35,7 +35,7 @@ def test_committed_measurements_support_the_threshold_on_every_backend(chapter, 
         if exercise.baseline:  # measured where there is a baseline to beat
             assert None not in runs.baseline_values and len(runs.baseline_values) == len(runs.values), \
                 f"{exercise.id} has a baseline: recalibrate"
-            gained = tuple(gains(threshold, runs.values, runs.baseline_values))
+            gained = tuple(error_reductions(threshold, runs.values, runs.baseline_values))
         passes = [
             threshold.passes(value) and threshold.gap_within(gap) and threshold.training_within(trained)
             and (exercise.random_labels is None or memorised <= exercise.random_labels.max_log_loss)
