@@ -5,6 +5,7 @@ Nothing here imports a framework: `find_spec` only looks for it.
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -18,6 +19,21 @@ _MODULES = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}
 def installed_backends() -> list[str]:
     """The backends whose framework can be imported here."""
     return [name for name in BACKENDS if importlib.util.find_spec(_MODULES[name]) is not None]
+
+
+def installed_versions(backend: str) -> dict[str, str]:
+    """Keras's and the backend's versions as a worker reports them (`keras.__version__`), read from the
+    installed packages' metadata: for a report where no worker had to start."""
+    return {"keras_version": _version("keras"), "backend_version": _version(_MODULES[backend], f"{_MODULES[backend]}-cpu")}
+
+
+def _version(*distributions: str) -> str:
+    for distribution in distributions:
+        try:
+            return importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return ""
 
 
 def keras_config_path() -> Path:

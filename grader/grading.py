@@ -6,7 +6,9 @@ For each backend:
    process, so the reference worker computes the expected outputs beside it
    (or they come from the on-disk cache, grader/reference_cache.py), and the
    model inspector starts beside it too; unsandboxed, the reference and the
-   inspector start only once the learner's worker is dead;
+   inspector start only once the learner's worker is dead. A function that
+   can only raise NotImplementedError, as an untouched stub does, is not run
+   (notebook.raises_at_once): a notebook of stubs starts no process at all;
 2. speed trials run in a quiet phase, the learner's and the reference's in turn;
 3. a third worker (sandboxed too) loads the learner's saved models and predicts
    on held-out data that the learner's process never saw;
@@ -25,6 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import inputs as input_generation
+from .backends import installed_versions
 from .chapters import Chapter
 from . import i18n, verdict
 from .i18n import _
@@ -33,7 +36,7 @@ from .inspector import ModelInspector
 from .reference import Reference, ReferenceFailure, ReferenceWorker
 from .reference_cache import CachedReference, ReferenceCache
 from .results import BackendReport, ExerciseResult, RunReport
-from .protocol import call_request
+from .protocol import NOT_IMPLEMENTED, call_request
 from .runner import Reply, Worker, WorkerError, fastest_reply
 from .sandbox import Limits
 from .spec import ExerciseSpec
@@ -62,12 +65,18 @@ class Prepared:
     random_held_out: dict[str, np.ndarray] = field(default_factory=dict)  # the random-label run's fresh rows
     missing: str = ""
     holds_stub: bool = False  # the learner's code still has the generated stub's line
+    unimplemented: bool = False  # the entry can only raise NotImplementedError (notebook.raises_at_once): not run
     left_out: tuple[str, ...] = ()  # top-level statements on the names it uses that the grader did not run
 
     @property
     def worked_on(self) -> bool:
         """Whether the learner's code exists and no longer holds the stub's line (a guess, for planning only)."""
         return not self.missing and not self.holds_stub
+
+    @property
+    def runs(self) -> bool:
+        """Whether the learner's worker must run it: what is missing or can only raise needs no process."""
+        return not self.missing and not self.unimplemented
 
 
 @dataclass(frozen=True)
@@ -188,7 +197,8 @@ def grade_backend(
             attempts: list[Attempt] = []
             peak_memory: int | None = None
             try:
-                environment = learner.start()
+                # A notebook whose exercises are all still stubs needs no learner process (and its seconds of imports).
+                environment = learner.start() if any(p.runs for p in prepared) else installed_versions(backend)
                 for exercise_prepared in prepared:
                     running = _("{backend}: running your {exercise} {function}").format(
                         backend=backend, exercise=exercise_prepared.exercise.id, function=exercise_prepared.exercise.entry)
@@ -352,6 +362,7 @@ def prepare(plan: Plan, exercise: ExerciseSpec, cells: list[Cell], reference_cel
         probe_source=snippets_to_json(extract(reference_cells, [exercise.probe]).snippets) if exercise.probe else "",
         left_out=extraction.left_out,
         holds_stub=any(stub_line(exercise.id) in snippet.code for snippet in extraction.snippets),
+        unimplemented=exercise.entry in extraction.unimplemented,
     )
     seed = input_generation.exercise_seed(plan.seed, exercise.id)
     if exercise.kind == "training":
@@ -384,6 +395,8 @@ def run_learner(plan: Plan, worker: Worker, prepared: Prepared, timed: bool = Tr
     """
     if prepared.missing:
         return Attempt(prepared)
+    if prepared.unimplemented:  # what the worker would answer, without a process to start for it
+        return Attempt(prepared, (Reply(NOT_IMPLEMENTED),))
     exercise, folder = prepared.exercise, worker.workdir
     source, probe_source = _learner_sources(folder, exercise)
     source.write_text(prepared.source, encoding="utf-8")

@@ -58,6 +58,7 @@ class Extraction:
     missing: tuple[str, ...]
     skipped_cells: tuple[str, ...]  # "cell 8, line 3: invalid syntax": cells Python cannot read
     left_out: tuple[str, ...] = ()  # "cell 9, line 1: model.fit(...)": statements on needed names not taken
+    unimplemented: tuple[str, ...] = ()  # entries that can only raise NotImplementedError (`raises_at_once`)
 
 
 def read_code_cells(path: Path) -> list[Cell]:
@@ -201,7 +202,46 @@ def extract(cells: list[Cell], entries: list[str]) -> Extraction:
     missing = tuple(name for name in entries if name not in definitions)
     ordered = star_imports + _run_order(needed, definitions)
     snippets = tuple(Snippet(d.cell.label, d.line, d.code) for d in ordered)
-    return Extraction(snippets, missing, tuple(skipped), _left_out(others, needed, definitions))
+    unimplemented = tuple(name for name in entries
+                          if name in definitions and not changes[name] and raises_at_once(definitions[name].statement))
+    return Extraction(snippets, missing, tuple(skipped), _left_out(others, needed, definitions), unimplemented)
+
+
+def raises_at_once(statement: ast.stmt) -> bool:
+    """Whether calling the function `statement` defines can only raise NotImplementedError, as a stub does.
+
+    An undecorated, unannotated `def` whose defaults are literals and whose first statement, after the
+    docstring, is `raise NotImplementedError` with literal arguments: nothing it could run comes before
+    the raise, not even when it is defined.
+    """
+    if not isinstance(statement, ast.FunctionDef) or statement.decorator_list or statement.returns:
+        return False
+    arguments = statement.args
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+    if any(argument.annotation for argument in every if argument is not None):
+        return False
+    if not all(_constant(default) for default in [*arguments.defaults, *arguments.kw_defaults] if default is not None):
+        return False
+    body = statement.body
+    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        body = body[1:]
+    if not body or not isinstance(body[0], ast.Raise) or body[0].cause is not None:
+        return False
+    raised = body[0].exc
+    if isinstance(raised, ast.Call):
+        if raised.keywords or not all(_constant(argument) for argument in raised.args):
+            return False
+        raised = raised.func
+    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+
+
+def _constant(expression: ast.expr) -> bool:
+    """A literal (`0.2`, `-1`, `()`, `("a", 1)`): evaluating it cannot fail or run anything."""
+    try:
+        ast.literal_eval(expression)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 @dataclass(eq=False)

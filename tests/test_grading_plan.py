@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader.chapters import resolve
-from grader.grading import Plan, _Helpers, prepare
+from grader.grading import Plan, _Helpers, grade_backend, prepare
 from grader.notebook import read_code_cells, stub_line
 from grader.reference_cache import CachedReference, ReferenceCache, _write_files
 from helpers import learner_notebook_with, solution_cell
@@ -98,3 +98,38 @@ def test_a_stub_line_left_in_the_function_counts_as_not_worked_on(tmp_path, left
     code = solution_cell(CHAPTER4, "prepare_data").replace("):\n", "):\n" + kept, 1)
     notebook = learner_notebook_with(CHAPTER4, {"prepare_data": code}, tmp_path / "learner.ipynb")
     assert not attempts_for(notebook)["4.1"].worked_on
+
+
+class NeverStarted:
+    """Stands in for a worker that must not be needed: starting it or sending it a request fails the test."""
+
+    running = False
+    workdir = Path("/nonexistent")
+
+    def launch(self) -> None:
+        raise AssertionError("a worker was launched")
+
+    start = request = launch
+
+    def peak_memory(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        pass
+
+
+def test_an_untouched_notebook_is_graded_without_starting_a_process():
+    plan = Plan(CHAPTER4, CHAPTER4.spec.exercises, CHAPTER4.notebook, 3, sandboxed=True,
+                workers=lambda *arguments: NeverStarted())
+    report = grade_backend(plan, "jax", read_code_cells(CHAPTER4.notebook), read_code_cells(CHAPTER4.source),
+                           lambda *arguments, **options: None)
+    assert {r.id: r.status.value for r in report.exercises} == dict.fromkeys(
+        [e.id for e in CHAPTER4.spec.exercises], "not implemented")
+    assert report.keras_version and report.backend_version  # from the installed packages, as a worker reports them
+
+
+def test_code_before_the_stubs_line_is_run_not_judged_unread(tmp_path):
+    code = solution_cell(CHAPTER4, "prepare_data").replace("):\n", f"):\n    print('started')\n    {stub_line('4.1')}\n", 1)
+    notebook = learner_notebook_with(CHAPTER4, {"prepare_data": code}, tmp_path / "learner.ipynb")
+    attempts = attempts_for(notebook)
+    assert attempts["4.1"].runs and not attempts["4.2"].runs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -179,3 +180,58 @@ def test_percent_reader_handles_a_preamble_raw_cells_and_trailing_blank_lines():
     text = "import os\n\n# %% [markdown]\n# Title\n\n# %%\nx = 1\n\n\n# %% [raw]\nnot code\n# %% tags=[\"a\"]\ny = 2\n"
     expected = [cell.source for cell in jupytext.reads(text, fmt="py:percent").cells if cell.cell_type == "code"]
     assert percent_code_cells(text) == expected == ["import os", "x = 1", "y = 2"]
+
+
+STUB = 'raise NotImplementedError("Exercise 4.1: replace this line with your code.")'
+
+
+@pytest.mark.parametrize(("code", "unimplemented"), [
+    (f'def solve(x, axes=(), scale=-1.0):\n    """Docs."""\n    {STUB}', True),
+    ("def solve(x):\n    raise NotImplementedError", True),
+    (f"def solve(x):\n    print(x)\n    {STUB}", False),  # it runs something first
+    (f"def solve(x):\n    if x:\n        return 1\n    {STUB}", False),
+    (f"@decorate\ndef solve(x):\n    {STUB}", False),
+    (f"def solve(x=make()):\n    {STUB}", False),  # the default is computed when the cell runs
+    (f"def solve(x: np.ndarray):\n    {STUB}", False),
+    ("def solve(x):\n    raise NotImplementedError(f'{x}')", False),
+    ("def solve(x):\n    raise ValueError('no')", False),
+    (f"def solve(x):\n    {STUB}\nsolve = other", False),  # rebound afterwards
+    (f"def solve(x):\n    {STUB}\nsolve.__code__ = other.__code__", False),  # changed afterwards
+    (f"class solve:\n    def __init__(self):\n        {STUB}", False),
+])
+def test_a_function_that_can_only_raise_not_implemented_is_told_apart(code, unimplemented):
+    assert extract(cells(code), ["solve"]).unimplemented == (("solve",) if unimplemented else ())
+
+
+def test_every_generated_stub_of_a_function_is_recognised_without_running_it():
+    from grader.chapters import discover
+
+    for chapter in discover():
+        learner = read_code_cells(chapter.notebook)
+        for exercise in chapter.spec.exercises:
+            statement = _definition(chapter.source, exercise.entry)
+            is_function = isinstance(statement, ast.FunctionDef)
+            assert (exercise.entry in extract(learner, [exercise.entry]).unimplemented) == is_function, exercise.id
+
+
+def test_no_probe_of_a_function_swallows_its_not_implemented_error():
+    """A stub is judged 'not implemented' without being run: that holds only where the probe that calls the
+    function would let its NotImplementedError out, as the worker reports it."""
+    from grader.chapters import discover
+
+    catching = {"Exception", "BaseException", "RuntimeError", "NotImplementedError"}
+    for chapter in discover():
+        for exercise in chapter.spec.exercises:
+            if not exercise.probe or not isinstance(_definition(chapter.source, exercise.entry), ast.FunctionDef):
+                continue
+            handlers = [node for node in ast.walk(_definition(chapter.source, exercise.probe))
+                        if isinstance(node, ast.ExceptHandler)]
+            caught = {name.id for handler in handlers for name in ast.walk(handler.type or ast.Name("BaseException"))
+                      if isinstance(name, ast.Name)}
+            assert not caught & catching, (exercise.id, exercise.probe, caught)
+
+
+def _definition(source: Path, name: str) -> ast.stmt:
+    found = [s for cell in read_code_cells(source) for s in ast.parse(cell_python(cell.source) or "").body
+             if isinstance(s, (ast.FunctionDef, ast.ClassDef)) and s.name == name]
+    return found[-1]
