@@ -210,26 +210,31 @@ def test_a_translator_built_with_a_layer_class_of_its_own_is_told_why_it_cannot_
     assert "Keras's own layers and keras.ops" in messages(report)["5.7"]
 
 
-# The chapter's recurrent encoder-decoder, masked and trained as long as the Transformer.
+# The chapter's recurrent encoder-decoder, masked, trained for one epoch: it writes mostly [UNK]. (Trained as
+# long as the Transformer, 8 epochs, it scores chrF 1.0 to 2.6 on three splits, far under the bound: the
+# solved notebook's cell that trains it prints its score, and nbval runs it.)
 RECURRENT_TRANSLATOR = """
 def train_translator(x_train, y_train, x_val, y_val):
     source = keras.Input(shape=(16,), dtype="int32")
     target = keras.Input(shape=(16,), dtype="int32")
-    _, state = keras.layers.GRU(128, return_state=True)(keras.layers.Embedding(1200, 64, mask_zero=True)(source))
-    decoded = keras.layers.GRU(128, return_sequences=True)(
-        keras.layers.Embedding(1200, 64, mask_zero=True)(target), initial_state=state)
+    _, state = keras.layers.GRU(64, return_state=True)(keras.layers.Embedding(1200, 32, mask_zero=True)(source))
+    decoded = keras.layers.GRU(64, return_sequences=True)(
+        keras.layers.Embedding(1200, 32, mask_zero=True)(target), initial_state=state)
     model = keras.Model([source, target], keras.layers.Dense(1200, activation="softmax")(decoded))
     model.compile(optimizer=keras.optimizers.Adam(0.003), loss=keras.losses.SparseCategoricalCrossentropy(ignore_class=0))
-    model.fit([x_train, y_train[:, :-1]], y_train[:, 1:], epochs=8, batch_size=128, verbose=0)
+    model.fit([x_train, y_train[:, :-1]], y_train[:, 1:], epochs=1, batch_size=128, verbose=0)
     return model
 """
 
 
 @pytest.mark.slow
-def test_the_articles_recurrent_translator_does_not_reach_the_transformers_bound(grade_answers):
+def test_a_translator_short_of_the_bound_is_told_its_chrf_and_the_bound(grade_answers):
     _, report = grade_answers(CHAPTER5, {"train_translator": RECURRENT_TRANSLATOR}, "5.7")
     assert statuses(report) == {"5.7": "failed"}, messages(report)
-    assert "test chrF" in messages(report)["5.7"] and "required" in messages(report)["5.7"], messages(report)
+    assert messages(report)["5.7"].startswith("test chrF ") and "required" in messages(report)["5.7"], messages(report)
+    metrics = report["backends"][0]["exercises"][0]["metrics"]
+    bound = next(e for e in CHAPTER5.spec.exercises if e.id == "5.7").threshold.minimum
+    assert metrics["test_chrf"] < metrics["required_chrf"] == bound, metrics
 
 
 # A correct Transformer written differently from the reference: fixed sinusoidal positions computed with
