@@ -220,7 +220,7 @@ def raises_at_once(statement: ast.stmt) -> bool:
     every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
     if any(argument.annotation for argument in every if argument is not None):
         return False
-    if not all(_constant(default) for default in [*arguments.defaults, *arguments.kw_defaults] if default is not None):
+    if not all(_literal(default) for default in [*arguments.defaults, *arguments.kw_defaults] if default is not None):
         return False
     body = statement.body
     if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
@@ -229,13 +229,13 @@ def raises_at_once(statement: ast.stmt) -> bool:
         return False
     raised = body[0].exc
     if isinstance(raised, ast.Call):
-        if raised.keywords or not all(_constant(argument) for argument in raised.args):
+        if raised.keywords or not all(_literal(argument) for argument in raised.args):
             return False
         raised = raised.func
     return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
 
 
-def _constant(expression: ast.expr) -> bool:
+def _literal(expression: ast.expr) -> bool:
     """A literal (`0.2`, `-1`, `()`, `("a", 1)`): evaluating it cannot fail or run anything."""
     try:
         ast.literal_eval(expression)

@@ -176,12 +176,10 @@ def _measure_in_halves(backend: str) -> list[str]:
     environment = {**os.environ, "KERAS_BACKEND": backend}
     runs = [subprocess.Popen([sys.executable, __file__, half], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, cwd=ROOT, env=environment) for half in halves]
-    lines = []
-    for run in runs:
-        stdout, stderr = run.communicate(timeout=900)
+    finished = [run.communicate(timeout=900) for run in runs]  # both waited for before either is judged
+    for run, (_, stderr) in zip(runs, finished):
         assert run.returncode == 0, stderr[-3000:]
-        lines.append(stdout.strip().splitlines()[-1])
-    return lines
+    return [stdout.strip().splitlines()[-1] for stdout, _ in finished]
 
 
 def _worst_of(halves: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
